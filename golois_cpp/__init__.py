@@ -1,0 +1,50 @@
+"""Golois: Go rules, SGF import, games files and the batch generator.
+
+The course API (``getBatch``, ``getValidation``) reads ``games.data`` in the
+working directory, exactly like the original module; ``Dataset`` is the
+modern API bound to any games file.
+"""
+
+from golois._core import (
+    BLACK,
+    EMPTY,
+    PASS,
+    PLANES,
+    WHITE,
+    Board,
+    Game,
+    GamesFile,
+    GamesWriter,
+    GameState,
+    SgfGame,
+    is_binary_games_file,
+    parse_sgf,
+    read_games,
+    transform_point,
+    write_text_games,
+)
+from golois.dataset import Dataset
+from golois.legacy import getBatch, getValidation, set_games_file
+
+__all__ = [
+    "BLACK",
+    "EMPTY",
+    "PASS",
+    "PLANES",
+    "WHITE",
+    "Board",
+    "Dataset",
+    "Game",
+    "GameState",
+    "GamesFile",
+    "GamesWriter",
+    "SgfGame",
+    "getBatch",
+    "getValidation",
+    "is_binary_games_file",
+    "parse_sgf",
+    "read_games",
+    "set_games_file",
+    "transform_point",
+    "write_text_games",
+]

@@ -1,0 +1,303 @@
+#include "games_file.h"
+
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string_view>
+
+namespace golois {
+
+namespace {
+
+struct BinaryHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t reserved;
+  uint64_t games;
+  uint64_t index_offset;
+};
+static_assert(sizeof(BinaryHeader) == 32);
+
+struct BinaryGameHeader {
+  float komi;
+  uint8_t result;
+  uint8_t flags;
+  uint16_t setup;
+  uint32_t moves;
+};
+static_assert(sizeof(BinaryGameHeader) == 12);
+
+constexpr uint8_t kHasValues = 1;
+constexpr uint8_t kHasScores = 2;
+
+[[noreturn]] void fail(const std::string& path, const std::string& why) {
+  throw std::runtime_error(path + ": " + why);
+}
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<std::FILE, FileCloser>;
+
+File open_or_fail(const std::string& path, const char* mode) {
+  File f(std::fopen(path.c_str(), mode));
+  if (!f) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  return f;
+}
+
+void read_exact(std::FILE* f, void* out, size_t size, const std::string& path) {
+  if (size && std::fread(out, 1, size, f) != size) fail(path, "truncated file");
+}
+
+uint16_t stone_code(int point, Color c) { return static_cast<uint16_t>(point | (c << 9)); }
+
+void check_code(uint16_t code, bool is_move, const std::string& path) {
+  const int point = code & 511, colour = code >> 9;
+  if (colour != kBlack && colour != kWhite) fail(path, "corrupt game record (bad colour)");
+  if (point > kPass || (!is_move && point == kPass)) fail(path, "corrupt game record (bad point)");
+}
+
+GameRecord read_binary_game(std::FILE* f, const std::string& path) {
+  BinaryGameHeader h;
+  read_exact(f, &h, sizeof h, path);
+  if (h.result > static_cast<uint8_t>(Result::kDraw) || h.moves > 100000 || h.setup > kPoints)
+    fail(path, "corrupt game record");
+  GameRecord g;
+  g.komi = h.komi;
+  g.result = static_cast<Result>(h.result);
+  std::vector<uint16_t> setup(h.setup), moves(h.moves);
+  read_exact(f, setup.data(), setup.size() * 2, path);
+  read_exact(f, moves.data(), moves.size() * 2, path);
+  for (uint16_t code : setup) {
+    check_code(code, false, path);
+    g.setup.push_back({code & 511, static_cast<Color>(code >> 9)});
+  }
+  for (uint16_t code : moves) {
+    check_code(code, true, path);
+    g.moves.push_back({code & 511, static_cast<Color>(code >> 9)});
+  }
+  std::vector<float> extra(h.moves);
+  if (h.flags & kHasValues) {
+    read_exact(f, extra.data(), extra.size() * 4, path);
+    for (size_t i = 0; i < extra.size(); ++i) g.moves[i].value = extra[i];
+  }
+  if (h.flags & kHasScores) {
+    read_exact(f, extra.data(), extra.size() * 4, path);
+    for (size_t i = 0; i < extra.size(); ++i) g.moves[i].score = extra[i];
+  }
+  return g;
+}
+
+BinaryHeader read_binary_header(std::FILE* f, const std::string& path) {
+  BinaryHeader h;
+  read_exact(f, &h, sizeof h, path);
+  if (std::memcmp(h.magic, kGamesMagic, 8) != 0) fail(path, "not a Golois games file");
+  if (h.version != 1) fail(path, "unsupported games file version " + std::to_string(h.version));
+  return h;
+}
+
+std::vector<uint64_t> read_index(std::FILE* f, const BinaryHeader& h, const std::string& path) {
+  if (h.games > (1ULL << 32)) fail(path, "corrupt header");
+  if (std::fseek(f, static_cast<long>(h.index_offset), SEEK_SET) != 0) fail(path, "truncated file");
+  std::vector<uint64_t> offsets(h.games);
+  read_exact(f, offsets.data(), offsets.size() * 8, path);
+  return offsets;
+}
+
+// Whitespace-separated tokens of a large text file, read in chunks.
+class TokenReader {
+ public:
+  TokenReader(std::FILE* f, const std::string& path) : f_(f), path_(path), buffer_(1 << 20) {}
+
+  // The next token, or an empty view at the end of the file.
+  std::string_view next() {
+    token_.clear();
+    for (;;) {
+      if (pos_ == size_ && !refill()) return token_;
+      const char c = buffer_[pos_];
+      if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+        if (c == '\n') ++line_;
+        ++pos_;
+        if (!token_.empty()) return token_;
+        continue;
+      }
+      token_.push_back(c);
+      ++pos_;
+    }
+  }
+
+  template <class T>
+  T number(const char* what) {
+    const std::string_view t = next();
+    T value{};
+    const auto [end, err] = std::from_chars(t.data(), t.data() + t.size(), value);
+    if (t.empty() || err != std::errc() || end != t.data() + t.size())
+      fail(path_, "line " + std::to_string(line_) + ": expected " + what + ", found '" + std::string(t.substr(0, 20)) +
+                      "'");
+    return value;
+  }
+
+ private:
+  bool refill() {
+    size_ = std::fread(buffer_.data(), 1, buffer_.size(), f_);
+    pos_ = 0;
+    return size_ > 0;
+  }
+  std::FILE* f_;
+  const std::string& path_;
+  std::vector<char> buffer_;
+  std::string token_;
+  size_t pos_ = 0, size_ = 0;
+  size_t line_ = 1;
+};
+
+void read_text_games(std::FILE* f, const std::string& path, const std::function<void(GameRecord&&)>& sink) {
+  TokenReader in(f, path);
+  const auto games = in.number<int64_t>("the number of games");
+  if (games < 0) fail(path, "negative number of games");
+  for (int64_t i = 0; i < games; ++i) {
+    GameRecord g;
+    g.komi = in.number<float>("komi");
+    const int winner = in.number<int>("winner");
+    g.result = winner == 1 ? Result::kBlackWins : winner == 0 ? Result::kWhiteWins : Result::kUnknown;
+    const int moves = in.number<int>("number of moves");
+    if (moves < 0 || moves > 100000) fail(path, "game " + std::to_string(i + 1) + ": bad number of moves");
+    g.moves.reserve(moves);
+    for (int m = 0; m < moves; ++m) {
+      GameMove move;
+      move.point = in.number<int>("move point");
+      const int colour = in.number<int>("move colour");
+      move.value = in.number<float>("move value");
+      move.score = in.number<float>("move score");
+      if (move.point < 0 || move.point > kPass || (colour != 0 && colour != 1))
+        fail(path, "game " + std::to_string(i + 1) + ": bad move " + std::to_string(m + 1));
+      move.color = colour == 1 ? kBlack : kWhite;
+      if (move.value < 0.0f) move.value = -1.0f;
+      g.moves.push_back(move);
+    }
+    sink(std::move(g));
+  }
+}
+
+std::string float_text(float v) {
+  char buf[32];
+  const auto [end, err] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
+}
+
+}  // namespace
+
+bool is_binary_games_file(const std::string& path) {
+  File f = open_or_fail(path, "rb");
+  char magic[8] = {};
+  return std::fread(magic, 1, 8, f.get()) == 8 && std::memcmp(magic, kGamesMagic, 8) == 0;
+}
+
+void read_games(const std::string& path, const std::function<void(GameRecord&&)>& sink) {
+  if (!is_binary_games_file(path)) {
+    File f = open_or_fail(path, "rb");
+    read_text_games(f.get(), path, sink);
+    return;
+  }
+  GamesFile file(path);
+  for (size_t i = 0; i < file.size(); ++i) sink(file.read(i));
+}
+
+GamesFile::GamesFile(const std::string& path) : path_(path), file_(open_or_fail(path, "rb").release()) {
+  try {
+    offsets_ = read_index(file_, read_binary_header(file_, path), path);
+  } catch (...) {
+    std::fclose(file_);
+    throw;
+  }
+}
+
+GamesFile::~GamesFile() { std::fclose(file_); }
+
+GameRecord GamesFile::read(size_t i) const {
+  if (i >= offsets_.size()) throw std::out_of_range("game index out of range");
+  if (std::fseek(file_, static_cast<long>(offsets_[i]), SEEK_SET) != 0) fail(path_, "truncated file");
+  return read_binary_game(file_, path_);
+}
+
+GamesWriter::GamesWriter(const std::string& path)
+    : path_(path), tmp_path_(path + ".tmp"), file_(open_or_fail(tmp_path_, "wb").release()) {
+  const BinaryHeader placeholder{};
+  write(&placeholder, sizeof placeholder);
+}
+
+GamesWriter::~GamesWriter() {
+  if (file_) {
+    std::fclose(file_);
+    std::remove(tmp_path_.c_str());
+  }
+}
+
+void GamesWriter::write(const void* data, size_t size) {
+  if (size && std::fwrite(data, 1, size, file_) != size) fail(tmp_path_, std::string("write failed: ") + std::strerror(errno));
+  position_ += size;
+}
+
+void GamesWriter::add(const GameRecord& game) {
+  if (!file_) throw std::logic_error("games file already closed");
+  BinaryGameHeader h{game.komi, static_cast<uint8_t>(game.result), 0, static_cast<uint16_t>(game.setup.size()),
+                     static_cast<uint32_t>(game.moves.size())};
+  std::vector<uint16_t> setup, moves;
+  std::vector<float> values, scores;
+  for (const Stone& s : game.setup) setup.push_back(stone_code(s.point, s.color));
+  for (const GameMove& m : game.moves) {
+    moves.push_back(stone_code(m.point, m.color));
+    values.push_back(m.value);
+    scores.push_back(m.score);
+    if (m.value >= 0.0f) h.flags |= kHasValues;
+    if (m.score != 0.0f) h.flags |= kHasScores;
+  }
+  offsets_.push_back(position_);
+  write(&h, sizeof h);
+  write(setup.data(), setup.size() * 2);
+  write(moves.data(), moves.size() * 2);
+  if (h.flags & kHasValues) write(values.data(), values.size() * 4);
+  if (h.flags & kHasScores) write(scores.data(), scores.size() * 4);
+}
+
+void GamesWriter::close() {
+  if (!file_) return;
+  BinaryHeader h{};
+  std::memcpy(h.magic, kGamesMagic, 8);
+  h.version = 1;
+  h.games = offsets_.size();
+  h.index_offset = position_;
+  write(offsets_.data(), offsets_.size() * 8);
+  const bool ok = std::fseek(file_, 0, SEEK_SET) == 0 && std::fwrite(&h, sizeof h, 1, file_) == 1;
+  const bool closed = std::fclose(file_) == 0;
+  file_ = nullptr;
+  if (!ok || !closed) {
+    std::remove(tmp_path_.c_str());
+    fail(tmp_path_, "write failed");
+  }
+  if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) fail(path_, std::string("cannot rename: ") + std::strerror(errno));
+}
+
+void write_text_games(const std::string& path, const std::vector<GameRecord>& games) {
+  const std::string tmp = path + ".tmp";
+  {
+    File f = open_or_fail(tmp, "w");
+    std::string line = std::to_string(games.size()) + "\n";
+    for (const GameRecord& g : games) {
+      const int winner = g.result == Result::kBlackWins ? 1 : g.result == Result::kWhiteWins ? 0 : -1;
+      line += float_text(g.komi) + " " + std::to_string(winner) + " " +
+              std::to_string(g.setup.size() + g.moves.size());
+      for (const Stone& s : g.setup) line += " " + std::to_string(s.point) + (s.color == kBlack ? " 1" : " 0") + " -1 0";
+      for (const GameMove& m : g.moves)
+        line += " " + std::to_string(m.point) + (m.color == kBlack ? " 1 " : " 0 ") + float_text(m.value) + " " +
+                float_text(m.score);
+      line += "\n";
+      if (std::fputs(line.c_str(), f.get()) < 0) fail(tmp, "write failed");
+      line.clear();
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, std::string("cannot rename: ") + std::strerror(errno));
+}
+
+}  // namespace golois
