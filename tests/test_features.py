@@ -56,7 +56,7 @@ def points_on(plane: np.ndarray) -> set[Point]:
     """The points where a (19, 19) plane is 1 (and checks it is 0/1)."""
     assert set(np.unique(plane)) <= {0.0, 1.0}
     rows, cols = np.nonzero(plane)
-    return {p(int(r), int(c)) for r, c in zip(rows, cols)}
+    return {p(int(r), int(c)) for r, c in zip(rows, cols, strict=True)}
 
 
 def plane(x: dict[str, np.ndarray], index: int) -> set[Point]:
@@ -192,7 +192,7 @@ def test_komi_planes_do_not_depend_on_the_player_to_play() -> None:
 
 LIBERTY_SETUP = [
     (p(0, 0), BLACK),                        # corner: 2
-    (p(0, 9), BLACK),                        # edge: 3
+    (p(0, 9), WHITE),                        # edge: 3
     (p(9, 9), WHITE),                        # centre: 4
     (p(5, 14), BLACK), (p(5, 15), BLACK),    # 6 - 1 (white on (4,14)): 5
     (p(4, 14), WHITE),                       # 3
@@ -371,7 +371,8 @@ def test_positions_before_a_pass_are_not_sampled() -> None:
 def test_a_game_without_sampleable_position_is_refused() -> None:
     ds = _core.Dataset(0)
     assert ds.add_game(golois.Game(result="?", moves=[(p(3, 3), BLACK)])) == "no position to sample"
-    assert ds.add_game(golois.Game(result="W", moves=[(PASS, BLACK), (PASS, WHITE)])) == "no position to sample"
+    passes = golois.Game(result="W", moves=[(PASS, BLACK), (PASS, WHITE)])
+    assert ds.add_game(passes) == "no position to sample"
     assert ds.num_games == 0
 
 
@@ -569,6 +570,18 @@ def test_symmetry_s_moves_every_point_by_transform_point(name: str, game: golois
         assert np.array_equal(x["policy"][image], identity["policy"]), (name, s)
         assert np.array_equal(x["end"].reshape(361, 2)[image], identity["end"].reshape(361, 2)), (name, s)
         assert partition(x["groups"].reshape(361)[image]) == partition(identity["groups"]), (name, s)
+
+
+@pytest.mark.parametrize("s", range(8))
+def test_edge_ladder_is_read_the_same_in_every_orientation(s: int) -> None:
+    # A lone black corner stone with a friendly stone on its top edge: White
+    # captures it by chasing it down the left edge (the ladder along the top
+    # edge is broken by (0,9)). The answer must not depend on the orientation
+    # of the board.
+    t = golois.transform_point
+    setup = [(t(p(0, 0), s), BLACK), (t(p(0, 9), s), BLACK)]
+    x = sample(setup, [(t(p(12, 16), s), WHITE)])
+    assert plane(x, LADDER_CAPTURABLE) == {t(p(0, 0), s)}
 
 
 def test_ladder_positions_are_found_in_every_orientation() -> None:

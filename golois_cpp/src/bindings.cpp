@@ -164,6 +164,8 @@ PYBIND11_MODULE(_core, m) {
            py::arg("setup") = std::vector<std::pair<int, int>>{}, py::arg("moves") = std::vector<py::tuple>{},
            "moves: (point, colour[, value[, score]]) tuples; result 'B', 'W', 'draw' or '?'.")
       .def_readwrite("komi", &GameRecord::komi)
+      .def_readonly("outcome_is_value", &GameRecord::outcome_is_value,
+                    "False for games from the original text format: moves without a value are not sampled.")
       .def_property_readonly("result", [](const GameRecord& g) { return result_name(g.result); })
       .def_property_readonly("setup",
                              [](const GameRecord& g) {
@@ -182,6 +184,13 @@ PYBIND11_MODULE(_core, m) {
         return g.value_target(i);
       })
       .def("replay_error", &replay_error, "'' if every move is legal, else why not.")
+      .def_property_readonly("num_positions",
+                             [](const GameRecord& g) {
+                               size_t n = 0;
+                               for (size_t i = 0; i < g.moves.size(); ++i) n += g.is_sampleable(i);
+                               return n;
+                             },
+                             "Positions that can be sampled (next move not a pass, known value).")
       .def("__len__", [](const GameRecord& g) { return g.moves.size(); })
       .def("__repr__", [](const GameRecord& g) {
         return "<Game komi=" + std::to_string(g.komi) + " result=" + result_name(g.result) +
@@ -253,7 +262,11 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("to_play", [](const GameState& s) { return static_cast<int>(s.to_play()); })
       .def_property_readonly("passes", &GameState::passes)
       .def_property_readonly("moves", &GameState::moves)
-      .def("place", [](GameState& s, int p, int c) { s.place(checked_point(p, false), color_from_int(c)); })
+      .def("place",
+           [](GameState& s, int p, int c) {
+             if (s.board().at_point(checked_point(p, false)) != kEmpty) throw py::value_error("point occupied");
+             s.place(p, color_from_int(c));
+           })
       .def("check", [](const GameState& s, int p) { return std::string(move_error_text(s.check(p))); })
       .def("play",
            [](GameState& s, int p) {
@@ -295,15 +308,16 @@ PYBIND11_MODULE(_core, m) {
            py::arg("positions"))
       .def("get_batch",
            [](const Dataset& d, py::object input, py::object policy, py::object value, py::object end,
-              py::object groups, int64_t index, int threads) {
+              py::object groups, int64_t index, int threads, bool from_start) {
              py::ssize_t n = -1;
              const BatchBuffers b = checked_batch(input, policy, value, end, &groups, n);
              if (index < 0) throw py::value_error("index must be >= 0");
              py::gil_scoped_release release;
-             d.fill_training(b, n, static_cast<uint64_t>(index), threads);
+             d.fill_training(b, n, static_cast<uint64_t>(index), threads, from_start);
            },
            py::arg("input_data"), py::arg("policy"), py::arg("value"), py::arg("end"), py::arg("groups"),
-           py::arg("index"), py::arg("threads") = 0)
+           py::arg("index"), py::arg("threads") = 0, py::arg("from_start") = false,
+           "from_start=True replays every game from its first move (the benchmark's baseline).")
       .def("get_validation",
            [](const Dataset& d, py::object input, py::object policy, py::object value, py::object end, int threads) {
              py::ssize_t n = -1;

@@ -32,10 +32,10 @@ uint16_t quantise_value(float v) {
   return static_cast<uint16_t>(std::lround(std::min(v, 1.0f) * kValueScale));
 }
 
-// Runs fn(builder, i) for i in [0, n) on up to `threads` threads (0 = all
-// cores), each thread with its own FeatureBuilder.
+// Runs fn(builder, begin, end) over chunks of [0, n) on up to `threads`
+// threads (0 = all cores), each thread with its own FeatureBuilder.
 template <class Fn>
-void parallel_samples(size_t n, int threads, Fn fn) {
+void parallel_chunks(size_t n, int threads, Fn fn) {
   constexpr size_t kChunk = 32;
   if (threads <= 0) threads = default_threads();
   const size_t useful = (n + kChunk - 1) / kChunk;
@@ -43,8 +43,7 @@ void parallel_samples(size_t n, int threads, Fn fn) {
   std::atomic<size_t> next{0};
   auto worker = [&] {
     auto builder = std::make_unique<FeatureBuilder>();
-    for (size_t start; (start = next.fetch_add(kChunk)) < n;)
-      for (size_t i = start; i < std::min(n, start + kChunk); ++i) fn(*builder, i);
+    for (size_t start; (start = next.fetch_add(kChunk)) < n;) fn(*builder, start, std::min(n, start + kChunk));
 #if defined(__SSE2__)
     _mm_sfence();  // the samples' non-temporal stores are complete before join()
 #endif
@@ -68,31 +67,17 @@ SampleBuffers BatchBuffers::sample(size_t i) const {
 std::string Dataset::add_game(const GameRecord& game) {
   if (game.moves.size() > 65535) return "game too long";
   Board board;
-  for (const Stone& s : game.setup) {
-    if (s.point < 0 || s.point >= kPoints || board.at_point(s.point) != kEmpty)
-      return "bad setup stone";
-    board.place(cell(s.point), s.color);
-  }
   std::vector<PackedBoard> snapshots;
+  const std::string error = replay(game, board, [&](size_t i, const Board& b) {
+    if (i % kSnapshotEvery == 0) snapshots.push_back(PackedBoard::from(b));
+  });
+  if (!error.empty()) return error;
   bool any_sampleable = false;
-  for (size_t i = 0; i < game.moves.size(); ++i) {
-    const GameMove& m = game.moves[i];
-    if (i % kSnapshotEvery == 0) snapshots.push_back(PackedBoard::from(board));
-    if (m.color != kBlack && m.color != kWhite) return "bad move colour";
-    if (m.point == kPass) {
-      board.pass();
-      continue;
-    }
-    if (m.point < 0 || m.point > kPass) return "illegal move " + std::to_string(i + 1) + " (off the board)";
-    const MoveError e = board.check(cell(m.point), m.color);
-    if (e != MoveError::kNone)
-      return "illegal move " + std::to_string(i + 1) + " (" + move_error_text(e) + ")";
-    board.play(cell(m.point), m.color);
-    any_sampleable |= game.is_sampleable(i);
-  }
+  for (size_t i = 0; i < game.moves.size(); ++i) any_sampleable |= game.is_sampleable(i);
   if (!any_sampleable) return "no position to sample";
 
   games_.push_back({moves_.size(), snapshots_.size(), static_cast<uint32_t>(game.moves.size()), game.komi});
+  first_moves_.push_back(moves_.size());
   for (size_t i = 0; i < game.moves.size(); ++i) {
     moves_.push_back(encode_move(game.moves[i].point, game.moves[i].color));
     values_.push_back(game.is_sampleable(i) ? quantise_value(game.value_target(i)) : kNoValue);
@@ -109,10 +94,10 @@ GameView Dataset::view(int game) const {
 }
 
 Position Dataset::position_of(uint64_t global_move) const {
-  auto it = std::upper_bound(games_.begin(), games_.end(), global_move,
-                             [](uint64_t m, const GameEntry& g) { return m < g.first_move; });
-  const int game = static_cast<int>(it - games_.begin()) - 1;
-  return {game, static_cast<int>(global_move - games_[game].first_move)};
+  // A dense array of first moves keeps this binary search in cache.
+  auto it = std::upper_bound(first_moves_.begin(), first_moves_.end(), global_move);
+  const int game = static_cast<int>(it - first_moves_.begin()) - 1;
+  return {game, static_cast<int>(global_move - first_moves_[game])};
 }
 
 bool Dataset::is_sampleable(Position pos) const {
@@ -172,13 +157,43 @@ void Dataset::fill_position(Position pos, int symmetry, const SampleBuffers& out
   builder.fill(view(pos.game), pos.move, symmetry, out);
 }
 
-void Dataset::fill_training(const BatchBuffers& out, size_t n, uint64_t index, int threads) const {
+void Dataset::prefetch(Position pos) const {
+  const GameEntry& g = games_[pos.game];
+  const int snapshot = std::max(0, pos.move - 4) / kSnapshotEvery;
+  const char* snap = reinterpret_cast<const char*>(&snapshots_[g.first_snapshot + snapshot]);
+  const char* fin = reinterpret_cast<const char*>(&finals_[pos.game]);
+  for (int line = 0; line < 2; ++line) {
+    __builtin_prefetch(snap + 64 * line);
+    __builtin_prefetch(fin + 64 * line);
+  }
+  __builtin_prefetch(&moves_[g.first_move + snapshot * kSnapshotEvery]);
+  __builtin_prefetch(&moves_[g.first_move + pos.move]);
+  __builtin_prefetch(&values_[g.first_move + pos.move]);
+}
+
+// Fills samples [begin, end) from their positions, fetching the next
+// sample's game data from memory while this one is being built.
+void Dataset::fill_chunk(FeatureBuilder& builder, const BatchBuffers& out, size_t begin, size_t end,
+                         const Position* positions, const int* symmetries, bool from_start) const {
+  for (size_t i = begin; i < end; ++i) {
+    if (i + 1 < end) prefetch(positions[i + 1 - begin]);
+    const Position pos = positions[i - begin];
+    builder.fill(view(pos.game), pos.move, symmetries[i - begin], out.sample(i), from_start);
+  }
+}
+
+void Dataset::fill_training(const BatchBuffers& out, size_t n, uint64_t index, int threads,
+                            bool from_start) const {
   if (training_.empty()) throw std::runtime_error("no training positions: the games file is empty or all held out");
-  parallel_samples(n, threads, [&](FeatureBuilder& builder, size_t i) {
-    uint64_t state = seed_ ^ (index + i) * 0xD1B54A32D192ED03ULL;
-    const int symmetry = static_cast<int>(splitmix64(state) & 7);
-    const Position pos = position_of(training_[(index + i) % training_.size()]);
-    builder.fill(view(pos.game), pos.move, symmetry, out.sample(i));
+  parallel_chunks(n, threads, [&](FeatureBuilder& builder, size_t begin, size_t end) {
+    Position positions[64];
+    int symmetries[64];
+    for (size_t i = begin; i < end; ++i) {
+      uint64_t state = seed_ ^ (index + i) * 0xD1B54A32D192ED03ULL;
+      symmetries[i - begin] = static_cast<int>(splitmix64(state) & 7);
+      positions[i - begin] = position_of(training_[(index + i) % training_.size()]);
+    }
+    fill_chunk(builder, out, begin, end, positions, symmetries, from_start);
   });
 }
 
@@ -186,9 +201,10 @@ void Dataset::fill_validation(const BatchBuffers& out, size_t n, int threads) co
   if (n > validation_.size())
     throw std::invalid_argument("the arrays hold " + std::to_string(n) + " samples but the validation set has " +
                                 std::to_string(validation_.size()));
-  parallel_samples(n, threads, [&](FeatureBuilder& builder, size_t i) {
-    const Position pos = validation_[i];
-    builder.fill(view(pos.game), pos.move, static_cast<int>(i % 8), out.sample(i));
+  parallel_chunks(n, threads, [&](FeatureBuilder& builder, size_t begin, size_t end) {
+    int symmetries[64];
+    for (size_t i = begin; i < end; ++i) symmetries[i - begin] = static_cast<int>(i % 8);
+    fill_chunk(builder, out, begin, end, &validation_[begin], symmetries, false);
   });
 }
 

@@ -55,7 +55,10 @@ class Dataset {
 
   // Training positions index .. index + n - 1 of the shuffled order (wrapping
   // around), each with a symmetry drawn from the seed and its absolute index.
-  void fill_training(const BatchBuffers& out, size_t n, uint64_t index, int threads) const;
+  // from_start replays each game from its first move instead of the nearest
+  // snapshot: the naive design, kept as the benchmark's baseline.
+  void fill_training(const BatchBuffers& out, size_t n, uint64_t index, int threads,
+                     bool from_start = false) const;
   // The first n validation positions, position i with symmetry i % 8.
   void fill_validation(const BatchBuffers& out, size_t n, int threads) const;
   // One position, for tests and tools.
@@ -71,10 +74,14 @@ class Dataset {
   };
   GameView view(int game) const;
   Position position_of(uint64_t global_move) const;
+  void prefetch(Position pos) const;
+  void fill_chunk(FeatureBuilder& builder, const BatchBuffers& out, size_t begin, size_t end,
+                  const Position* positions, const int* symmetries, bool from_start) const;
   void rebuild_training();
 
   uint64_t seed_;
   std::vector<GameEntry> games_;
+  std::vector<uint64_t> first_moves_;  // games_[i].first_move, densely
   std::vector<uint16_t> moves_;
   std::vector<uint16_t> values_;
   std::vector<PackedBoard> snapshots_;

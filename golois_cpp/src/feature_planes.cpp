@@ -51,10 +51,10 @@ void stream_copy(const float* src, float* dst, size_t count) {
 
 }  // namespace
 
-void FeatureBuilder::fill(const GameView& game, int k, int symmetry, const SampleBuffers& out) {
+void FeatureBuilder::fill(const GameView& game, int k, int symmetry, const SampleBuffers& out, bool from_start) {
   const Color to_play = move_color(game.moves[k]);
   std::memset(planes_, 0, sizeof planes_);
-  replay(game, k);
+  replay(game, k, from_start);
   scan_position(k, to_play);
   for (const CapturedStone& s : captured_) add_history(point(s.cell), s.color, s.placed, s.taken, k, to_play);
   write_outputs(game, k, symmetry, to_play, out);
@@ -64,9 +64,9 @@ void FeatureBuilder::fill(const GameView& game, int k, int symmetry, const Sampl
 // lets us see the four positions before it. Instead of copying the board
 // after each move, it notes when every stone was placed and which stones
 // were captured when, which is all the history planes need.
-void FeatureBuilder::replay(const GameView& game, int k) {
+void FeatureBuilder::replay(const GameView& game, int k, bool from_start) {
   const int oldest = std::max(0, k - (kHistory - 1));
-  const int first = oldest / kSnapshotEvery * kSnapshotEvery;
+  const int first = from_start ? 0 : oldest / kSnapshotEvery * kSnapshotEvery;
   game.snapshots[first / kSnapshotEvery].unpack(colors_);
   board_.set_position(colors_);
   std::fill(std::begin(placed_at_), std::end(placed_at_), int16_t{-1});

@@ -43,8 +43,8 @@ struct SampleBuffers {
 class FeatureBuilder {
  public:
   // Fills the sample for the position before move `k` of `game`, seen
-  // through symmetry `symmetry` (0..7).
-  void fill(const GameView& game, int k, int symmetry, const SampleBuffers& out);
+  // through symmetry `symmetry` (0..7). from_start ignores the snapshots.
+  void fill(const GameView& game, int k, int symmetry, const SampleBuffers& out, bool from_start = false);
 
  private:
   // A stone captured during the replay: it still shows in older history.
@@ -55,7 +55,7 @@ class FeatureBuilder {
     int16_t taken;   // move that captured it
   };
 
-  void replay(const GameView& game, int k);
+  void replay(const GameView& game, int k, bool from_start);
   void note_captures(int move_cell, Color c, int move_index);
   void scan_position(int k, Color to_play);
   void add_history(int p, Color c, int placed, int taken, int k, Color to_play);

@@ -2,6 +2,7 @@
 // setup stones, and the moves with their optional per-move value targets.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct GameMove {
 struct GameRecord {
   float komi = 7.5f;
   Result result = Result::kUnknown;
+  // Moves without a value of their own take the outcome as value target.
+  // Off for the original text format, whose unknown values (-1) mean "do
+  // not sample this move".
+  bool outcome_is_value = true;
   std::vector<Stone> setup;
   std::vector<GameMove> moves;
 
@@ -37,8 +42,12 @@ struct GameRecord {
   bool is_sampleable(size_t i) const;
 };
 
-// Plays the record on a board. Returns "" if every move is legal (simple ko,
-// no suicide, point empty), else a reason such as "illegal move 37 (suicide)".
+// Plays the record on `board` (empty), calling before_move(i, board) before
+// each move when given. Returns "" if the setup and every move are legal
+// (simple ko, no suicide, point empty), else a reason such as
+// "illegal move 37 (suicide)".
+std::string replay(const GameRecord& game, Board& board,
+                   const std::function<void(size_t, const Board&)>& before_move = {});
 std::string replay_error(const GameRecord& game);
 
 }  // namespace golois

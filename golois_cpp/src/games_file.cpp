@@ -30,6 +30,7 @@ static_assert(sizeof(BinaryGameHeader) == 12);
 
 constexpr uint8_t kHasValues = 1;
 constexpr uint8_t kHasScores = 2;
+constexpr uint8_t kNoOutcomeValues = 4;  // GameRecord::outcome_is_value is false
 
 [[noreturn]] void fail(const std::string& path, const std::string& why) {
   throw std::runtime_error(path + ": " + why);
@@ -66,6 +67,7 @@ GameRecord read_binary_game(std::FILE* f, const std::string& path) {
   GameRecord g;
   g.komi = h.komi;
   g.result = static_cast<Result>(h.result);
+  g.outcome_is_value = !(h.flags & kNoOutcomeValues);
   std::vector<uint16_t> setup(h.setup), moves(h.moves);
   read_exact(f, setup.data(), setup.size() * 2, path);
   read_exact(f, moves.data(), moves.size() * 2, path);
@@ -98,7 +100,10 @@ BinaryHeader read_binary_header(std::FILE* f, const std::string& path) {
 }
 
 std::vector<uint64_t> read_index(std::FILE* f, const BinaryHeader& h, const std::string& path) {
-  if (h.games > (1ULL << 32)) fail(path, "corrupt header");
+  if (std::fseek(f, 0, SEEK_END) != 0) fail(path, "cannot seek");
+  const uint64_t size = static_cast<uint64_t>(std::ftell(f));
+  if (h.index_offset < sizeof h || h.index_offset > size || h.games > (size - h.index_offset) / 8)
+    fail(path, "corrupt or truncated file (the index does not fit)");
   if (std::fseek(f, static_cast<long>(h.index_offset), SEEK_SET) != 0) fail(path, "truncated file");
   std::vector<uint64_t> offsets(h.games);
   read_exact(f, offsets.data(), offsets.size() * 8, path);
@@ -152,15 +157,36 @@ class TokenReader {
   size_t line_ = 1;
 };
 
+// The text format's winner: 1 Black, 0 White (the colour codes of its
+// moves); we add 2 for a draw and -1 for unknown.
+int winner_code(Result r) {
+  switch (r) {
+    case Result::kBlackWins: return 1;
+    case Result::kWhiteWins: return 0;
+    case Result::kDraw: return 2;
+    case Result::kUnknown: break;
+  }
+  return -1;
+}
+
+Result result_from_winner(int winner) {
+  switch (winner) {
+    case 1: return Result::kBlackWins;
+    case 0: return Result::kWhiteWins;
+    case 2: return Result::kDraw;
+    default: return Result::kUnknown;
+  }
+}
+
 void read_text_games(std::FILE* f, const std::string& path, const std::function<void(GameRecord&&)>& sink) {
   TokenReader in(f, path);
   const auto games = in.number<int64_t>("the number of games");
   if (games < 0) fail(path, "negative number of games");
   for (int64_t i = 0; i < games; ++i) {
     GameRecord g;
+    g.outcome_is_value = false;  // a value of -1 means: do not sample this move
     g.komi = in.number<float>("komi");
-    const int winner = in.number<int>("winner");
-    g.result = winner == 1 ? Result::kBlackWins : winner == 0 ? Result::kWhiteWins : Result::kUnknown;
+    g.result = result_from_winner(in.number<int>("winner"));
     const int moves = in.number<int>("number of moves");
     if (moves < 0 || moves > 100000) fail(path, "game " + std::to_string(i + 1) + ": bad number of moves");
     g.moves.reserve(moves);
@@ -241,8 +267,9 @@ void GamesWriter::write(const void* data, size_t size) {
 
 void GamesWriter::add(const GameRecord& game) {
   if (!file_) throw std::logic_error("games file already closed");
-  BinaryGameHeader h{game.komi, static_cast<uint8_t>(game.result), 0, static_cast<uint16_t>(game.setup.size()),
-                     static_cast<uint32_t>(game.moves.size())};
+  BinaryGameHeader h{game.komi, static_cast<uint8_t>(game.result),
+                     static_cast<uint8_t>(game.outcome_is_value ? 0 : kNoOutcomeValues),
+                     static_cast<uint16_t>(game.setup.size()), static_cast<uint32_t>(game.moves.size())};
   std::vector<uint16_t> setup, moves;
   std::vector<float> values, scores;
   for (const Stone& s : game.setup) setup.push_back(stone_code(s.point, s.color));
@@ -285,8 +312,7 @@ void write_text_games(const std::string& path, const std::vector<GameRecord>& ga
     File f = open_or_fail(tmp, "w");
     std::string line = std::to_string(games.size()) + "\n";
     for (const GameRecord& g : games) {
-      const int winner = g.result == Result::kBlackWins ? 1 : g.result == Result::kWhiteWins ? 0 : -1;
-      line += float_text(g.komi) + " " + std::to_string(winner) + " " +
+      line += float_text(g.komi) + " " + std::to_string(winner_code(g.result)) + " " +
               std::to_string(g.setup.size() + g.moves.size());
       for (const Stone& s : g.setup) line += " " + std::to_string(s.point) + (s.color == kBlack ? " 1" : " 0") + " -1 0";
       for (const GameMove& m : g.moves)

@@ -29,15 +29,21 @@ bool LadderReader::out_of_budget(int depth) {
 bool LadderReader::lost_in_atari(const Board& board, int string_cell) {
   nodes_ = 0;
   aborted_ = false;
-  const bool lost = defender_fails(board, string_cell, 0);
-  return lost && !aborted_;
+  return defender_fails(board, string_cell, 0);
 }
 
 bool LadderReader::capturable(const Board& board, int string_cell) {
   nodes_ = 0;
   aborted_ = false;
-  const bool lost = attacker_wins(board, string_cell, 0);
-  return lost && !aborted_;
+  return attacker_wins(board, string_cell, 0);
+}
+
+// Each first move gets its own node budget: the answer must not depend on
+// which move is tried first, and the order of the liberties changes with
+// the board's orientation.
+void LadderReader::start_root_move() {
+  nodes_ = 1;
+  aborted_ = false;
 }
 
 // The target has one liberty and its owner is to move. True when every
@@ -67,6 +73,7 @@ bool LadderReader::defender_fails(const Board& b, int target, int depth) {
 
   for (int i = 0; i < n; ++i) {
     if (!b.is_legal(candidates[i], defender)) continue;
+    if (depth == 0) start_root_move();
     Board& next = pool_[depth];
     next = b;
     next.play(candidates[i], defender);
@@ -91,11 +98,14 @@ bool LadderReader::attacker_wins(const Board& b, int target, int depth) {
     // The defender would answer by extending to `escape`.
     if (liberties_after_extension(b, escape, defender, atari_point) >= 3) continue;
     if (!b.is_legal(atari_point, attacker)) continue;
+    if (depth == 0) start_root_move();
     Board& next = pool_[depth];
     next = b;
     next.play(atari_point, attacker);
+    // A reading that ran out of budget answers false all the way up: the
+    // string counts as not lost through this move.
     if (next.liberties(target) == 1 && defender_fails(next, target, depth + 1)) return true;
-    if (aborted_) return false;
+    if (aborted_ && depth > 0) return false;
   }
   return false;
 }

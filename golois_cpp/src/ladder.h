@@ -1,8 +1,8 @@
 // Ladder reading for input planes 1-4.
 //
 // The attacker is always the opponent of the string's owner, whoever is to
-// move in the sampled position. Reading is bounded (plies and nodes per
-// string); a string whose reading hits a bound counts as not lost.
+// move in the sampled position. Reading is bounded (plies, and nodes for
+// each first move); a reading that hits a bound counts as not lost.
 #pragma once
 
 #include <vector>
@@ -29,6 +29,7 @@ class LadderReader {
   bool defender_fails(const Board& b, int target, int depth);
   bool attacker_wins(const Board& b, int target, int depth);
   bool out_of_budget(int depth);
+  void start_root_move();
 
   std::vector<Board> pool_;  // one scratch board per ply, reused
   int nodes_ = 0;

@@ -119,7 +119,13 @@ class Parser {
 
   std::string_view value() {
     const size_t start = ++i_;
-    while (i_ < s_.size() && s_[i_] != ']') i_ += s_[i_] == '\\' ? 2 : 1;
+    while (i_ < s_.size() && s_[i_] != ']') {
+      // A new game tree at the start of a line: this value was cut off (a
+      // broken line of a .sgfs file), not a comment that spans lines.
+      if (s_[i_] == '\n' && s_.substr(i_ + 1, 2) == "(;")
+        throw SgfError{"SGF syntax error", "unterminated property value at byte " + std::to_string(start)};
+      i_ += s_[i_] == '\\' ? 2 : 1;
+    }
     if (i_ >= s_.size()) truncated();
     return s_.substr(start, i_++ - start);
   }

@@ -1,0 +1,61 @@
+"""Benchmarks of the hot paths, each printed beside its baseline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from golois import _core
+from golois.dataset import Dataset
+
+
+def batch_arrays(n: int) -> tuple[np.ndarray, ...]:
+    """The arrays of the course script for n samples (float32, C order)."""
+    return (np.zeros((n, 19, 19, _core.PLANES), np.float32), np.zeros((n, 361), np.float32),
+            np.zeros(n, np.float32), np.zeros((n, 19, 19, 2), np.float32), np.zeros((n, 19, 19, 1), np.float32))
+
+
+def _best_rate(fill, n: int, repeat: int) -> float:
+    """Samples per second of the fastest of `repeat` calls (after one warm-up)."""
+    fill(0)
+    best = float("inf")
+    for i in range(1, repeat + 1):
+        start = time.perf_counter()
+        fill(i * n)
+        best = min(best, time.perf_counter() - start)
+    return n / best
+
+
+def bench_batch(games: str | Path, n: int = 10_000, threads: int = 0, repeat: int = 5) -> dict[str, object]:
+    """getBatch samples/s with all threads, against the naive design (every
+    game replayed from its first move, one thread) in the same run."""
+    dataset = Dataset(games)
+    used = threads or _core.default_threads()
+    arrays = batch_arrays(n)
+    core = dataset._core
+
+    def ours(index: int) -> None:
+        core.get_batch(*arrays, index, used)
+
+    def baseline(index: int) -> None:
+        core.get_batch(*arrays, index, 1, True)
+
+    rate = _best_rate(ours, n, repeat)
+    baseline_rate = _best_rate(baseline, n, max(1, repeat // 2))
+    return {
+        "games_file": str(games),
+        "games": dataset.num_games,
+        "positions": dataset.num_training_positions,
+        "batch": n,
+        "threads": used,
+        "samples_per_second": round(rate),
+        "microseconds_per_sample": round(1e6 / rate, 2),
+        "cpu_microseconds_per_sample": round(1e6 * used / rate, 2),
+        "baseline": {
+            "design": "replay each game from its first move, one thread",
+            "samples_per_second": round(baseline_rate),
+        },
+        "speedup": round(rate / baseline_rate, 2),
+    }
