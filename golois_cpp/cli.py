@@ -34,9 +34,11 @@ def import_games_command(sources: tuple[Path, ...], out: Path, force: bool, quie
     """
     if out.exists() and not force:
         raise click.ClickException(f"{out} exists; use --force to replace it")
+    if not out.resolve().parent.is_dir():
+        raise click.ClickException(f"folder {out.resolve().parent} does not exist")
     try:
         summary = import_games(sources, out, progress=not quiet)
-    except (SourceError, NothingImported) as error:
+    except (SourceError, NothingImported, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(json.dumps(summary.as_dict(), indent=2) if as_json else summary.report())
 

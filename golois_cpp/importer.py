@@ -68,9 +68,9 @@ def import_games(sources: Sequence[str | Path], out: str | Path, *, progress: bo
     """
     summary = ImportSummary()
     start = time.perf_counter()
+    total = total_input_bytes(sources)  # checks every source before anything is written
     writer = _core.GamesWriter(str(out))
-    with tqdm(total=total_input_bytes(sources), unit="B", unit_scale=True, disable=not progress,
-              desc="importing") as bar:
+    with tqdm(total=total, unit="B", unit_scale=True, disable=not progress, desc="importing") as bar:
         for document in iter_sgf_documents(sources, on_bytes=bar.update, ignored=summary.ignored_files):
             if document.text is None:
                 summary.skipped[document.error or "unreadable file"] += 1

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from golois import _core
 from golois.dataset import Dataset
 
 DEFAULT_GAMES_FILE = "games.data"
@@ -46,18 +47,13 @@ def _course_dataset() -> Dataset:
     return _dataset
 
 
-def _sample_count(input_data: object) -> int:
-    if not isinstance(input_data, np.ndarray) or input_data.ndim == 0:
-        raise TypeError("input_data must be a numpy float32 array of shape (N, 19, 19, 31)")
-    return input_data.shape[0]
-
-
 def getValidation(input_data: np.ndarray, policy: np.ndarray, value: np.ndarray,  # noqa: N802
                   end: np.ndarray) -> None:
     """Fills N validation samples; the first call fixes (or reloads) the set."""
+    n = _core.check_batch_arrays(input_data, policy, value, end)  # before anything is remembered
     dataset = _course_dataset()
     if not dataset.validation:
-        dataset.use_validation(_sample_count(input_data), remember=VALIDATION_FILE)
+        dataset.use_validation(n, remember=VALIDATION_FILE)
     dataset.get_validation(input_data, policy, value, end)
 
 

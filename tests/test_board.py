@@ -9,8 +9,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 
-import golois
 import pytest
+
+import golois
 from golois import BLACK, EMPTY, PASS, WHITE
 
 Point = int

@@ -10,9 +10,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 
-import golois
 import numpy as np
 import pytest
+
+import golois
 from golois import BLACK, EMPTY, PASS, WHITE, _core
 
 Point = int

@@ -8,9 +8,10 @@ import gc
 import struct
 from pathlib import Path
 
-import golois
 import numpy as np
 import pytest
+
+import golois
 from golois import BLACK, PASS, WHITE, _core
 
 Point = int

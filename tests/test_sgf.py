@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import golois
 import numpy as np
 import pytest
+
+import golois
 from golois import BLACK, PASS, WHITE, _core
 
 Point = int

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from golois.sgf_sources import (
     NESTED_ARCHIVE,
     NOT_SGF_FILE,

@@ -158,6 +158,15 @@ PYBIND11_MODULE(_core, m) {
   m.def("transform_point", [](int p, int s) { return transform_point(checked_point(p, true), s & 7); },
         py::arg("point"), py::arg("symmetry"), "Image of a point under one of the 8 board symmetries.");
   m.def("default_threads", &default_threads);
+  m.def(
+      "check_batch_arrays",
+      [](py::object input, py::object policy, py::object value, py::object end, py::object groups) {
+        py::ssize_t n = -1;
+        checked_batch(input, policy, value, end, groups.is_none() ? nullptr : &groups, n);
+        return n;
+      },
+      py::arg("input_data"), py::arg("policy"), py::arg("value"), py::arg("end"), py::arg("groups") = py::none(),
+      "Checks batch arrays like getBatch does (ValueError/TypeError) and returns N.");
 
   py::class_<GameRecord>(m, "Game", "A game record: komi, result, setup stones, moves with value targets.")
       .def(py::init(&make_game), py::arg("komi") = 7.5f, py::arg("result") = "?",

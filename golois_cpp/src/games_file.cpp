@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "printable.h"
+
 namespace golois {
 
 namespace {
@@ -138,7 +140,7 @@ class TokenReader {
     T value{};
     const auto [end, err] = std::from_chars(t.data(), t.data() + t.size(), value);
     if (t.empty() || err != std::errc() || end != t.data() + t.size())
-      fail(path_, "line " + std::to_string(line_) + ": expected " + what + ", found '" + std::string(t.substr(0, 20)) +
+      fail(path_, "line " + std::to_string(line_) + ": expected " + what + ", found '" + printable(t, 20) +
                       "'");
     return value;
   }

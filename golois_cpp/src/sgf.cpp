@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "printable.h"
+
 namespace golois {
 
 namespace {
@@ -37,7 +39,7 @@ class Parser {
   std::vector<Node> main_line() {
     std::vector<Node> nodes;
     expect('(');
-    tree(nodes, true);
+    tree(nodes);
     return nodes;
   }
 
@@ -62,32 +64,40 @@ class Parser {
   }
 
   // After the opening '(': nodes, then child trees (the first one continues
-  // the main line), then ')'.
-  void tree(std::vector<Node>& nodes, bool keep) {
+  // the main line), then ')'. Iterative, with an explicit stack of open
+  // trees, so that deeply nested variations cannot overflow the C++ stack.
+  void tree(std::vector<Node>& nodes) {
+    struct OpenTree {
+      bool keep;       // on the main line
+      bool children;   // a child tree was seen: no more nodes allowed
+    };
+    std::vector<OpenTree> open{{true, false}};
+    expect_node_start();
+    while (!open.empty()) {
+      skip_space();
+      if (i_ >= s_.size()) truncated();
+      const char c = s_[i_++];
+      OpenTree& top = open.back();
+      if (c == ';' && !top.children) {
+        Node node = properties();
+        if (top.keep) nodes.push_back(std::move(node));
+      } else if (c == '(') {
+        const bool keep = top.keep && !top.children;
+        top.children = true;
+        open.push_back({keep, false});
+        expect_node_start();
+      } else if (c == ')') {
+        open.pop_back();
+      } else {
+        throw SgfError{"SGF syntax error", "unexpected character at byte " + std::to_string(i_ - 1)};
+      }
+    }
+  }
+
+  void expect_node_start() {
     skip_space();
     if (i_ >= s_.size()) truncated();
     if (s_[i_] != ';') throw SgfError{"SGF syntax error", "a game tree must start with a node"};
-    while (true) {
-      skip_space();
-      if (i_ >= s_.size()) truncated();
-      if (s_[i_] != ';') break;
-      ++i_;
-      Node node = properties();
-      if (keep) nodes.push_back(std::move(node));
-    }
-    bool first_child = true;
-    while (true) {
-      skip_space();
-      if (i_ >= s_.size()) truncated();
-      if (s_[i_] == ')') {
-        ++i_;
-        return;
-      }
-      if (s_[i_] != '(') throw SgfError{"SGF syntax error", "unexpected character at byte " + std::to_string(i_)};
-      ++i_;
-      tree(nodes, keep && first_child);
-      first_child = false;
-    }
   }
 
   Node properties() {
@@ -160,7 +170,7 @@ int parse_point(std::string_view v, bool pass_allowed) {
     throw SgfError{"bad coordinates", "a pass where a point is needed"};
   }
   if (v.size() != 2 || v[0] < 'a' || v[0] > 's' || v[1] < 'a' || v[1] > 's')
-    throw SgfError{"bad coordinates", "'" + std::string(v.substr(0, 8)) + "' is not a 19x19 point"};
+    throw SgfError{"bad coordinates", "'" + printable(v, 8) + "' is not a 19x19 point"};
   return (v[1] - 'a') * kSize + (v[0] - 'a');
 }
 
@@ -186,11 +196,11 @@ bool parse_float(std::string_view t, float& out) {
 
 void read_root_property(const Property& p, GameRecord& g) {
   const std::string_view v = trim(p.values[0]);
-  if (p.ident == "GM" && v != "1") throw SgfError{"not a Go game", "GM[" + std::string(v) + "]"};
-  if (p.ident == "SZ" && v != "19" && v != "19:19") throw SgfError{"not 19x19", "SZ[" + std::string(v) + "]"};
+  if (p.ident == "GM" && v != "1") throw SgfError{"not a Go game", "GM[" + printable(v, 16) + "]"};
+  if (p.ident == "SZ" && v != "19" && v != "19:19") throw SgfError{"not 19x19", "SZ[" + printable(v, 16) + "]"};
   if (p.ident == "KM") {
     float komi;
-    if (!parse_float(v, komi)) throw SgfError{"bad komi", "KM[" + std::string(v.substr(0, 16)) + "]"};
+    if (!parse_float(v, komi)) throw SgfError{"bad komi", "KM[" + printable(v, 16) + "]"};
     g.komi = normalise_komi(komi);
   }
   if (p.ident == "RE") g.result = parse_result(v);
