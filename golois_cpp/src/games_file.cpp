@@ -317,9 +317,11 @@ void write_text_games(const std::string& path, const std::vector<GameRecord>& ga
       line += float_text(g.komi) + " " + std::to_string(winner_code(g.result)) + " " +
               std::to_string(g.setup.size() + g.moves.size());
       for (const Stone& s : g.setup) line += " " + std::to_string(s.point) + (s.color == kBlack ? " 1" : " 0") + " -1 0";
-      for (const GameMove& m : g.moves)
-        line += " " + std::to_string(m.point) + (m.color == kBlack ? " 1 " : " 0 ") + float_text(m.value) + " " +
-                float_text(m.score);
+      for (size_t i = 0; i < g.moves.size(); ++i) {
+        const GameMove& m = g.moves[i];
+        line += " " + std::to_string(m.point) + (m.color == kBlack ? " 1 " : " 0 ") + float_text(g.value_target(i)) +
+                " " + float_text(m.score);
+      }
       line += "\n";
       if (std::fputs(line.c_str(), f.get()) < 0) fail(tmp, "write failed");
       line.clear();

@@ -64,8 +64,9 @@ class GamesWriter {
   std::vector<uint64_t> offsets_;
 };
 
-// The original text format. Setup stones, which it cannot hold, are written
-// as leading moves without a value target.
+// The original text format. Each move carries its value target (its own
+// value, else the outcome: the format has no other place for it). Setup
+// stones, which it cannot hold, are written as leading moves without one.
 void write_text_games(const std::string& path, const std::vector<GameRecord>& games);
 
 }  // namespace golois

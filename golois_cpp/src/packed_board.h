@@ -13,7 +13,14 @@ class PackedBoard {
  public:
   static PackedBoard from(const Board& b) {
     PackedBoard packed;
-    for (int p = 0; p < kPoints; ++p) packed.set(p, b.at_point(p));
+    uint64_t word = 0;
+    for (int p = 0; p < kPoints; ++p) {
+      word |= static_cast<uint64_t>(b.at(cell(p))) << ((p & 31) * 2);
+      if ((p & 31) == 31 || p == kPoints - 1) {
+        packed.bits_[p >> 5] = word;
+        word = 0;
+      }
+    }
     return packed;
   }
   void set(int p, Color c) { bits_[p >> 5] |= static_cast<uint64_t>(c) << ((p & 31) * 2); }
