@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import golois
@@ -123,3 +124,11 @@ def sgf_text() -> Callable[..., str]:
 def games_data(tmp_path: Path) -> Path:
     """A binary games.data of 30 random games in tmp_path."""
     return write_binary_games(tmp_path / "games.data", make_random_games(30, seed=0))
+
+
+def same_batch(a: golois.Batch, b: golois.Batch) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def copy_batch(batch: golois.Batch) -> golois.Batch:
+    return golois.Batch(*(a.copy() for a in batch))

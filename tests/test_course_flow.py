@@ -17,15 +17,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pytest
-from conftest import make_random_games, write_binary_games, write_text_games
+from conftest import copy_batch, make_random_games, same_batch, write_binary_games, write_text_games
 
 import golois
 import golois.legacy
-from golois import BLACK, PASS, PLANES, WHITE
+from golois import BLACK, PASS, PLANES, WHITE, Batch
 
 N = 20  # samples per call; the validation set needs at most one game per sample
 NUM_GAMES = 30
@@ -33,21 +32,8 @@ KOMI_PLANE = 21 + 7  # komi 7.5
 TO_PLAY, OWN_NOW, OPPONENT_NOW = 0, 11, 12
 
 
-class Batch(NamedTuple):
-    input_data: np.ndarray
-    policy: np.ndarray
-    value: np.ndarray
-    end: np.ndarray
-    groups: np.ndarray
-
-    def copy(self) -> Batch:
-        return Batch(*(a.copy() for a in self))
-
-    def same_as(self, other: Batch) -> bool:
-        return all(np.array_equal(a, b) for a, b in zip(self, other, strict=True))
-
-    def validation_args(self) -> tuple[np.ndarray, ...]:
-        return self.input_data, self.policy, self.value, self.end
+def validation_args(batch: Batch) -> tuple[np.ndarray, ...]:
+    return batch.input_data, batch.policy, batch.value, batch.end
 
 
 def course_arrays(n: int = N, seed: int = 0) -> Batch:
@@ -171,8 +157,8 @@ def binary_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, games: list[golo
 
 def test_course_script_flow(course_dir: Path, games: list[golois.Game]) -> None:
     batch = course_arrays()
-    before = batch.copy()
-    golois.getValidation(*batch.validation_args())
+    before = copy_batch(batch)
+    golois.getValidation(*validation_args(batch))
     assert (course_dir / "validation.data").is_file()
     assert not np.array_equal(batch.input_data, before.input_data)
     owners = check_samples(batch, games, with_groups=False)
@@ -185,14 +171,14 @@ def test_course_script_flow(course_dir: Path, games: list[golois.Game]) -> None:
         # Filled in place: the very same array objects hold the new samples.
         assert all(a is b for a, b in zip(arrays, batch, strict=True))
         check_samples(batch, games)
-        seen.append(batch.copy())
-    assert not seen[0].same_as(seen[1]) and not seen[1].same_as(seen[2])
+        seen.append(copy_batch(batch))
+    assert not same_batch(seen[0], seen[1]) and not same_batch(seen[1], seen[2])
 
 
 def test_arrays_are_filled_in_place_not_replaced(binary_dir: Path) -> None:
     batch = course_arrays()
     addresses = [a.__array_interface__["data"][0] for a in batch]
-    golois.getValidation(*batch.validation_args())
+    golois.getValidation(*validation_args(batch))
     golois.getBatch(*batch, N)
     assert [a.__array_interface__["data"][0] for a in batch] == addresses
     assert np.any(batch.groups > 0)
@@ -200,35 +186,35 @@ def test_arrays_are_filled_in_place_not_replaced(binary_dir: Path) -> None:
 
 def test_a_second_get_validation_gives_identical_arrays(course_dir: Path) -> None:
     first = course_arrays(seed=1)
-    golois.getValidation(*first.validation_args())
+    golois.getValidation(*validation_args(first))
     second = course_arrays(seed=2)
-    golois.getValidation(*second.validation_args())
+    golois.getValidation(*validation_args(second))
     assert all(np.array_equal(a, b) for a, b in zip(first[:4], second[:4], strict=True))
 
 
 def test_validation_is_reloaded_by_a_fresh_module_state(course_dir: Path) -> None:
     first = course_arrays(seed=1)
-    golois.getValidation(*first.validation_args())
+    golois.getValidation(*validation_args(first))
     remembered = (course_dir / "validation.data").read_bytes()
 
     golois.legacy.set_games_file("games.data")  # as a new run of the script
     second = course_arrays(seed=2)
-    golois.getValidation(*second.validation_args())
+    golois.getValidation(*validation_args(second))
     assert all(np.array_equal(a, b) for a, b in zip(first[:4], second[:4], strict=True))
     assert (course_dir / "validation.data").read_bytes() == remembered
 
 
 def test_validation_set_is_chosen_again_identically_without_the_file(course_dir: Path) -> None:
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     remembered = (course_dir / "validation.data").read_text()
     (course_dir / "validation.data").unlink()
     golois.legacy.set_games_file("games.data")
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     assert (course_dir / "validation.data").read_text() == remembered
 
 
 def test_validation_games_are_removed_from_training(course_dir: Path) -> None:
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     chosen = validation_file_positions()
     assert len(chosen) == N
     held_out = {g for g, _ in chosen}
@@ -246,7 +232,7 @@ def test_validation_games_are_removed_from_training(course_dir: Path) -> None:
 
 def test_one_epoch_of_training_holds_every_training_position_once(binary_dir: Path,
                                                                   games: list[golois.Game]) -> None:
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     held_out = {g for g, _ in validation_file_positions()}
     training = sum(g.num_positions for i, g in enumerate(games) if i not in held_out)
 
@@ -261,24 +247,24 @@ def test_one_epoch_of_training_holds_every_training_position_once(binary_dir: Pa
 
 
 def test_get_batch_is_deterministic(course_dir: Path) -> None:
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     first, again, other = course_arrays(seed=1), course_arrays(seed=2), course_arrays(seed=3)
     golois.getBatch(*first, 2 * N)
     golois.getBatch(*again, 2 * N)
     golois.getBatch(*other, 3 * N)
-    assert first.same_as(again)
-    assert not first.same_as(other)
+    assert same_batch(first, again)
+    assert not same_batch(first, other)
 
 
 def test_get_batch_before_get_validation_still_holds_out_the_remembered_games(course_dir: Path) -> None:
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     expected = course_arrays()
     golois.getBatch(*expected, N)
 
     golois.legacy.set_games_file("games.data")  # a new run that asks for batches first
     batch = course_arrays(seed=5)
     golois.getBatch(*batch, N)
-    assert batch.same_as(expected)
+    assert same_batch(batch, expected)
 
 
 def test_set_games_file_points_at_another_file(binary_dir: Path, games: list[golois.Game]) -> None:
@@ -291,10 +277,10 @@ def test_set_games_file_points_at_another_file(binary_dir: Path, games: list[gol
     there = course_arrays()
     golois.getBatch(*there, 0)
 
-    assert not here.same_as(there)
+    assert not same_batch(here, there)
     expected = course_arrays()
     golois.Dataset(other).get_batch(*expected, 0)
-    assert there.same_as(expected)
+    assert same_batch(there, expected)
     check_samples(there, other_games)
 
 
@@ -313,7 +299,7 @@ def test_missing_games_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(tmp_path)
     batch = course_arrays()
     with pytest.raises(FileNotFoundError, match="golois import-games"):
-        golois.getValidation(*batch.validation_args())
+        golois.getValidation(*validation_args(batch))
     with pytest.raises(FileNotFoundError, match="golois import-games"):
         golois.getBatch(*batch, 0)
     assert not (tmp_path / "validation.data").exists()
@@ -346,20 +332,20 @@ BAD = _bad_variants()
 
 @pytest.mark.parametrize(("name", "spoil"), [(n, s) for _, n, s in BAD], ids=[i for i, _, _ in BAD])
 def test_bad_arrays_are_refused_with_a_clear_message(binary_dir: Path, name: str, spoil) -> None:
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     good = course_arrays()
     golois.getBatch(*good, 0)
     bad = spoil(course_arrays())
-    snapshot = bad.copy()
+    snapshot = copy_batch(bad)
     with pytest.raises((TypeError, ValueError), match=name):
         golois.getBatch(*bad, 0)
     with pytest.raises((TypeError, ValueError), match=name):
-        golois.getValidation(*bad.validation_args())
+        golois.getValidation(*validation_args(bad))
     # The refused arrays are untouched and the module still works.
-    assert bad.same_as(snapshot)
+    assert same_batch(bad, snapshot)
     again = course_arrays()
     golois.getBatch(*again, 0)
-    assert again.same_as(good)
+    assert same_batch(again, good)
 
 
 def test_non_contiguous_message_says_how_to_fix(binary_dir: Path) -> None:
@@ -397,39 +383,39 @@ def test_refused_get_validation_leaves_no_validation_file(binary_dir: Path) -> N
     with pytest.raises((TypeError, ValueError)):
         golois.getValidation(np.zeros((19, 19, PLANES), np.float32), *batch[1:4])
     assert not (binary_dir / "validation.data").exists()
-    golois.getValidation(*batch.validation_args())  # the fixed script then works
+    golois.getValidation(*validation_args(batch))  # the fixed script then works
     assert len(validation_file_positions()) == N
 
 
 def test_validation_file_of_another_games_file_is_refused(binary_dir: Path) -> None:
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     other = write_binary_games(binary_dir / "other.data", make_random_games(25, seed=3))
     golois.set_games_file(other)
     with pytest.raises(ValueError, match="delete it"):
-        golois.getValidation(*course_arrays().validation_args())
+        golois.getValidation(*validation_args(course_arrays()))
     with pytest.raises(ValueError, match="delete it"):
         golois.getBatch(*course_arrays(), 0)
 
 
 def test_validation_file_of_another_size_is_refused(binary_dir: Path) -> None:
-    golois.getValidation(*course_arrays().validation_args())
+    golois.getValidation(*validation_args(course_arrays()))
     golois.legacy.set_games_file("games.data")
     with pytest.raises(ValueError, match="delete it"):
-        golois.getValidation(*course_arrays(N - 1).validation_args())
+        golois.getValidation(*validation_args(course_arrays(N - 1)))
 
 
 def test_garbage_validation_file_is_refused(binary_dir: Path) -> None:
     (binary_dir / "validation.data").write_text("hello\n")
     with pytest.raises(ValueError, match="delete it"):
-        golois.getValidation(*course_arrays().validation_args())
+        golois.getValidation(*validation_args(course_arrays()))
 
 
 def test_more_validation_positions_than_games(binary_dir: Path) -> None:
     with pytest.raises(ValueError, match=str(NUM_GAMES)):
-        golois.getValidation(*course_arrays(NUM_GAMES + 1).validation_args())
+        golois.getValidation(*validation_args(course_arrays(NUM_GAMES + 1)))
     assert not (binary_dir / "validation.data").exists()
     # One per game is the most there can be.
-    golois.getValidation(*course_arrays(NUM_GAMES).validation_args())
+    golois.getValidation(*validation_args(course_arrays(NUM_GAMES)))
 
 
 def with_two_passes(game: golois.Game, at: int) -> golois.Game:

@@ -10,33 +10,19 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pytest
-from conftest import make_random_games, write_binary_games, write_text_games
+from conftest import make_random_games, same_batch, write_binary_games, write_text_games
 
 import golois
-from golois import BLACK, PASS, PLANES, WHITE
+from golois import BLACK, PASS, WHITE, Batch
 
 Position = tuple[int, int]  # (game, move)
 
 
-class Batch(NamedTuple):
-    input_data: np.ndarray
-    policy: np.ndarray
-    value: np.ndarray
-    end: np.ndarray
-    groups: np.ndarray
-
-    def same_as(self, other: Batch) -> bool:
-        return all(np.array_equal(a, b) for a, b in zip(self, other, strict=True))
-
-
 def arrays(n: int) -> Batch:
-    return Batch(np.zeros((n, 19, 19, PLANES), np.float32), np.zeros((n, 361), np.float32),
-                 np.zeros(n, np.float32), np.zeros((n, 19, 19, 2), np.float32),
-                 np.zeros((n, 19, 19, 1), np.float32))
+    return Batch.zeros(n)
 
 
 def batch(dataset: golois.Dataset, n: int, index: int) -> Batch:
@@ -219,7 +205,7 @@ def test_text_file_feeds_the_same_samples_as_the_binary_file(tmp_path: Path, sma
                                                              small_file: Path, total: int) -> None:
     text = golois.Dataset(write_text_games(tmp_path / "games.txt", small_games), seed=4)
     binary = golois.Dataset(small_file, seed=4)
-    assert batch(text, total, 0).same_as(batch(binary, total, 0))
+    assert same_batch(batch(text, total, 0), batch(binary, total, 0))
 
 
 # ---------------------------------------------------------------- order and determinism
@@ -227,8 +213,8 @@ def test_text_file_feeds_the_same_samples_as_the_binary_file(tmp_path: Path, sma
 
 def test_same_seed_same_batches(small_file: Path) -> None:
     a, b = golois.Dataset(small_file, seed=9), golois.Dataset(small_file, seed=9)
-    assert batch(a, 50, 17).same_as(batch(b, 50, 17))
-    assert batch(a, 50, 17).same_as(batch(a, 50, 17))
+    assert same_batch(batch(a, 50, 17), batch(b, 50, 17))
+    assert same_batch(batch(a, 50, 17), batch(a, 50, 17))
 
 
 def test_an_epoch_holds_every_position_once(small_file: Path, oracle: Oracle, total: int) -> None:
@@ -247,14 +233,14 @@ def test_different_seeds_shuffle_differently(small_file: Path, oracle: Oracle, t
 
 
 def test_default_seed_is_zero(small_file: Path) -> None:
-    assert batch(golois.Dataset(small_file), 40, 3).same_as(batch(golois.Dataset(small_file, seed=0), 40, 3))
+    assert same_batch(batch(golois.Dataset(small_file), 40, 3), batch(golois.Dataset(small_file, seed=0), 40, 3))
 
 
 @pytest.mark.parametrize("threads", [2, 0])
 def test_thread_count_does_not_change_the_batch(small_file: Path, total: int, threads: int) -> None:
     one = batch(golois.Dataset(small_file, seed=5, threads=1), total, 11)
     many = batch(golois.Dataset(small_file, seed=5, threads=threads), total, 11)
-    assert one.same_as(many)
+    assert same_batch(one, many)
 
 
 def test_index_wraps_around(small_file: Path, oracle: Oracle, total: int) -> None:
@@ -323,7 +309,7 @@ def test_validation_is_stable_and_leaves_training(small_file: Path, small_games:
     held_out = {g for g, _ in dataset.validation}
     left = dataset.num_training_positions
     assert left == total - sum(small_games[g].num_positions for g in held_out)
-    assert validation_batch(dataset, 2).same_as(validation_batch(dataset, 2))
+    assert same_batch(validation_batch(dataset, 2), validation_batch(dataset, 2))
     assert {g for g, _ in oracle.positions_of(batch(dataset, left, 0))} == set(range(6)) - held_out
     again = golois.Dataset(small_file, seed=6)
     again.use_validation(2)
@@ -347,7 +333,7 @@ def test_validation_remembered_in_a_file(tmp_path: Path, small_file: Path) -> No
     second = golois.Dataset(small_file, seed=2)
     second.use_validation(None, remember=remember)
     assert second.validation == first.validation
-    assert validation_batch(second, 3).same_as(validation_batch(first, 3))
+    assert same_batch(validation_batch(second, 3), validation_batch(first, 3))
     # Another seed is another validation set: the file says so.
     with pytest.raises(ValueError, match="delete it"):
         golois.Dataset(small_file, seed=3).use_validation(3, remember=remember)
@@ -389,29 +375,29 @@ def test_two_datasets_on_two_files_are_independent(small_file: Path, other_file:
     a, b = golois.Dataset(small_file, seed=1), golois.Dataset(other_file, seed=1)
     a_before = batch(a, 30, 5)
     b_before = batch(b, 30, 5)
-    assert not a_before.same_as(b_before)
+    assert not same_batch(a_before, b_before)
     assert a.num_games == 6 and b.num_games == 5
 
     b.use_validation(2)
     batch(b, 100, 40)
     assert a.validation == []
-    assert batch(a, 30, 5).same_as(a_before)
-    assert batch(golois.Dataset(small_file, seed=1), 30, 5).same_as(a_before)
+    assert same_batch(batch(a, 30, 5), a_before)
+    assert same_batch(batch(golois.Dataset(small_file, seed=1), 30, 5), a_before)
     oracle.positions_of(a_before)  # every sample of a comes from a's file
 
     a.use_validation(3)
     assert b.num_games == 5 and len(b.validation) == 2
-    assert not batch(b, 30, 5).same_as(b_before)  # b's own validation changed its training set
+    assert not same_batch(batch(b, 30, 5), b_before)  # b's own validation changed its training set
     fresh = golois.Dataset(other_file, seed=1)
     fresh.use_validation(2)
-    assert batch(b, 30, 5).same_as(batch(fresh, 30, 5))
+    assert same_batch(batch(b, 30, 5), batch(fresh, 30, 5))
 
 
 def test_datasets_with_different_seeds_on_one_file_coexist(small_file: Path) -> None:
     a, b = golois.Dataset(small_file, seed=1), golois.Dataset(small_file, seed=2)
     a_first = batch(a, 20, 0)
     batch(b, 20, 0)
-    assert batch(a, 20, 0).same_as(a_first)
+    assert same_batch(batch(a, 20, 0), a_first)
 
 
 def test_plane_0_follows_the_colour_to_play(small_file: Path, small_games: list[golois.Game]) -> None:

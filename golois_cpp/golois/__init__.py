@@ -23,11 +23,12 @@ from golois._core import (
     transform_point,
     write_text_games,
 )
-from golois.dataset import Dataset
+from golois.dataset import Batch, Dataset
 from golois.legacy import getBatch, getValidation, set_games_file
 
 __all__ = [
     "BLACK",
+    "Batch",
     "EMPTY",
     "PASS",
     "PLANES",

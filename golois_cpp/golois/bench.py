@@ -5,16 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
-
 from golois import _core
-from golois.dataset import Dataset
-
-
-def batch_arrays(n: int) -> tuple[np.ndarray, ...]:
-    """The arrays of the course script for n samples (float32, C order)."""
-    return (np.zeros((n, 19, 19, _core.PLANES), np.float32), np.zeros((n, 361), np.float32),
-            np.zeros(n, np.float32), np.zeros((n, 19, 19, 2), np.float32), np.zeros((n, 19, 19, 1), np.float32))
+from golois.dataset import Batch, Dataset
 
 
 def _best_rate(fill, n: int, repeat: int) -> float:
@@ -33,7 +25,7 @@ def bench_batch(games: str | Path, n: int = 10_000, threads: int = 0, repeat: in
     game replayed from its first move, one thread) in the same run."""
     dataset = Dataset(games)
     used = threads or _core.default_threads()
-    arrays = batch_arrays(n)
+    arrays = Batch.zeros(n)
     core = dataset._core
 
     def ours(index: int) -> None:

@@ -7,12 +7,29 @@ caller-owned numpy arrays in place, in C++ threads with the GIL released.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from golois import _core
 
 VALIDATION_HEADER = "# golois validation set v1"
+
+
+class Batch(NamedTuple):
+    """The arrays of N samples, in the layout of the course script (float32, C order)."""
+
+    input_data: np.ndarray  # (N, 19, 19, 31)
+    policy: np.ndarray  # (N, 361)
+    value: np.ndarray  # (N,)
+    end: np.ndarray  # (N, 19, 19, 2)
+    groups: np.ndarray  # (N, 19, 19, 1)
+
+    @classmethod
+    def zeros(cls, n: int) -> Batch:
+        return cls(np.zeros((n, 19, 19, _core.PLANES), np.float32), np.zeros((n, 361), np.float32),
+                   np.zeros(n, np.float32), np.zeros((n, 19, 19, 2), np.float32),
+                   np.zeros((n, 19, 19, 1), np.float32))
 
 
 class ValidationFileMismatch(ValueError):
