@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from tqdm import tqdm
 
 from golois import _core
 
@@ -36,6 +37,28 @@ class ValidationFileMismatch(ValueError):
     """A remembered validation set does not belong to this games file or size."""
 
 
+class _LoadProgress:
+    """A progress bar for loading, shown only for files of many games."""
+
+    MIN_GAMES = 20_000
+
+    def __init__(self, path: Path, enabled: bool) -> None:
+        self.path, self.enabled, self.bar = path, enabled, None
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None and self.enabled and total >= self.MIN_GAMES:
+            self.bar = tqdm(total=total, unit="games", unit_scale=True, desc=f"loading {self.path.name}")
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+
+    def __enter__(self) -> _LoadProgress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 class Dataset:
     """Games loaded from a games file (binary or original text), ready to sample.
 
@@ -44,13 +67,15 @@ class Dataset:
     >>> ds.get_batch(x, policy, value, end, groups, index=0)
     """
 
-    def __init__(self, games: str | Path, *, seed: int = 0, threads: int = 0) -> None:
+    def __init__(self, games: str | Path, *, seed: int = 0, threads: int = 0, progress: bool = True) -> None:
+        """Loads `games`; with `progress`, a progress bar on stderr for files of many games."""
         self.path = Path(games)
         if not self.path.is_file():
             raise FileNotFoundError(f"games file not found: {self.path}")
         self.threads = threads
         self._core = _core.Dataset(seed)
-        self.skipped: dict[str, int] = self._core.load(str(self.path))
+        with _LoadProgress(self.path, enabled=progress) as bar:
+            self.skipped: dict[str, int] = self._core.load(str(self.path), bar.update)
         if self._core.num_games == 0:
             raise ValueError(f"{self.path}: no usable game (refused: {self.skipped or 'none'})")
 

@@ -130,17 +130,27 @@ py::dict sample_arrays(const Dataset& d, int game, int move, int symmetry) {
   return out;
 }
 
-// Loads every game of a games file into a dataset, counting refused games.
-std::map<std::string, size_t> load_games(Dataset& d, const std::string& path) {
+// Loads every game of a games file into a dataset, counting refused games;
+// progress(done, total), when given, is called with the GIL held.
+std::map<std::string, size_t> load_games(Dataset& d, const std::string& path, const py::object& progress) {
   std::map<std::string, size_t> skipped;
+  Progress report;
+  if (!progress.is_none())
+    report = [&progress](size_t done, size_t total) {
+      py::gil_scoped_acquire acquire;
+      progress(done, total);
+    };
   {
     py::gil_scoped_release release;
-    read_games(path, [&](GameRecord&& g) {
-      std::string why = d.add_game(g);
-      if (why.empty()) return;
-      if (why.rfind("illegal move", 0) == 0) why = "illegal move";
-      ++skipped[why];
-    });
+    read_games(
+        path,
+        [&](GameRecord&& g) {
+          std::string why = d.add_game(g);
+          if (why.empty()) return;
+          if (why.rfind("illegal move", 0) == 0) why = "illegal move";
+          ++skipped[why];
+        },
+        report);
     d.shuffle();
   }
   return skipped;
@@ -289,8 +299,9 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init<uint64_t>(), py::arg("seed") = 0)
       .def("add_game", &Dataset::add_game, "Adds a game; returns '' or why it is refused. Call shuffle() after.")
       .def("shuffle", &Dataset::shuffle, py::call_guard<py::gil_scoped_release>())
-      .def("load", &load_games, py::arg("path"),
-           "Adds every game of a games file (binary or text); returns the refused games by reason.")
+      .def("load", &load_games, py::arg("path"), py::arg("progress") = py::none(),
+           "Adds every game of a games file (binary or text); returns the refused games by reason.\n"
+           "progress(done, total) is called every few thousand games.")
       .def_property_readonly("num_games", &Dataset::num_games)
       .def_property_readonly("num_moves", &Dataset::num_moves)
       .def_property_readonly("num_training_positions", &Dataset::num_training_positions)

@@ -32,11 +32,12 @@ uint16_t quantise_value(float v) {
   return static_cast<uint16_t>(std::lround(std::min(v, 1.0f) * kValueScale));
 }
 
+constexpr size_t kChunk = 32;  // samples a thread takes at a time
+
 // Runs fn(builder, begin, end) over chunks of [0, n) on up to `threads`
 // threads (0 = all cores), each thread with its own FeatureBuilder.
 template <class Fn>
 void parallel_chunks(size_t n, int threads, Fn fn) {
-  constexpr size_t kChunk = 32;
   if (threads <= 0) threads = default_threads();
   const size_t useful = (n + kChunk - 1) / kChunk;
   threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(useful, 1)));
@@ -186,8 +187,8 @@ void Dataset::fill_training(const BatchBuffers& out, size_t n, uint64_t index, i
                             bool from_start) const {
   if (training_.empty()) throw std::runtime_error("no training positions: the games file is empty or all held out");
   parallel_chunks(n, threads, [&](FeatureBuilder& builder, size_t begin, size_t end) {
-    Position positions[64];
-    int symmetries[64];
+    Position positions[kChunk];
+    int symmetries[kChunk];
     for (size_t i = begin; i < end; ++i) {
       uint64_t state = seed_ ^ (index + i) * 0xD1B54A32D192ED03ULL;
       symmetries[i - begin] = static_cast<int>(splitmix64(state) & 7);
@@ -202,7 +203,7 @@ void Dataset::fill_validation(const BatchBuffers& out, size_t n, int threads) co
     throw std::invalid_argument("the arrays hold " + std::to_string(n) + " samples but the validation set has " +
                                 std::to_string(validation_.size()));
   parallel_chunks(n, threads, [&](FeatureBuilder& builder, size_t begin, size_t end) {
-    int symmetries[64];
+    int symmetries[kChunk];
     for (size_t i = begin; i < end; ++i) symmetries[i - begin] = static_cast<int>(i % 8);
     fill_chunk(builder, out, begin, end, &validation_[begin], symmetries, false);
   });

@@ -180,11 +180,18 @@ Result result_from_winner(int winner) {
   }
 }
 
-void read_text_games(std::FILE* f, const std::string& path, const std::function<void(GameRecord&&)>& sink) {
+constexpr size_t kProgressEvery = 4096;  // games between progress reports
+
+void report(const Progress& progress, size_t done, size_t total) {
+  if (progress && (done % kProgressEvery == 0 || done == total)) progress(done, total);
+}
+
+void read_text_games(std::FILE* f, const std::string& path, const GameSink& sink, const Progress& progress) {
   TokenReader in(f, path);
   const auto games = in.number<int64_t>("the number of games");
   if (games < 0) fail(path, "negative number of games");
   for (int64_t i = 0; i < games; ++i) {
+    report(progress, static_cast<size_t>(i), static_cast<size_t>(games));
     GameRecord g;
     g.outcome_is_value = false;  // a value of -1 means: do not sample this move
     g.komi = in.number<float>("komi");
@@ -206,6 +213,7 @@ void read_text_games(std::FILE* f, const std::string& path, const std::function<
     }
     sink(std::move(g));
   }
+  report(progress, static_cast<size_t>(games), static_cast<size_t>(games));
 }
 
 std::string float_text(float v) {
@@ -222,14 +230,18 @@ bool is_binary_games_file(const std::string& path) {
   return std::fread(magic, 1, 8, f.get()) == 8 && std::memcmp(magic, kGamesMagic, 8) == 0;
 }
 
-void read_games(const std::string& path, const std::function<void(GameRecord&&)>& sink) {
+void read_games(const std::string& path, const GameSink& sink, const Progress& progress) {
   if (!is_binary_games_file(path)) {
     File f = open_or_fail(path, "rb");
-    read_text_games(f.get(), path, sink);
+    read_text_games(f.get(), path, sink, progress);
     return;
   }
   GamesFile file(path);
-  for (size_t i = 0; i < file.size(); ++i) sink(file.read(i));
+  for (size_t i = 0; i < file.size(); ++i) {
+    report(progress, i, file.size());
+    sink(file.read(i));
+  }
+  report(progress, file.size(), file.size());
 }
 
 GamesFile::GamesFile(const std::string& path) : path_(path), file_(open_or_fail(path, "rb").release()) {

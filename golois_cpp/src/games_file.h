@@ -23,10 +23,13 @@ constexpr char kGamesMagic[8] = {'G', 'O', 'L', 'O', 'I', 'S', 'G', '1'};
 
 bool is_binary_games_file(const std::string& path);
 
-// Calls `sink` for every game of a games file of either format. Throws
+// Calls `sink` for every game of a games file of either format, and
+// `progress(done, total)` now and then when given. Throws
 // std::runtime_error with the file name and the reason when the file cannot
 // be read or is malformed.
-void read_games(const std::string& path, const std::function<void(GameRecord&&)>& sink);
+using GameSink = std::function<void(GameRecord&&)>;
+using Progress = std::function<void(size_t done, size_t total)>;
+void read_games(const std::string& path, const GameSink& sink, const Progress& progress = {});
 
 // Random access to a binary games file.
 class GamesFile {
