@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "board.h"
+#include "game.h"
 #include "ladder.h"
 #include "packed_board.h"
 
@@ -16,9 +17,6 @@ constexpr int kSnapshotEvery = 16;        // moves between stored snapshots
 constexpr uint16_t kNoValue = 0xFFFF;     // quantised value: unknown
 constexpr float kValueScale = 65534.0f;   // quantised value = round(v * scale)
 
-inline uint16_t encode_move(int point, Color c) { return static_cast<uint16_t>(point | (c << 9)); }
-inline int move_point(uint16_t code) { return code & 511; }
-inline Color move_color(uint16_t code) { return static_cast<Color>(code >> 9); }
 
 // Read-only view of one stored game.
 struct GameView {

@@ -12,6 +12,11 @@ namespace golois {
 
 enum class Result : uint8_t { kUnknown = 0, kBlackWins = 1, kWhiteWins = 2, kDraw = 3 };
 
+// A stone or move in two bytes, as stored in games files and datasets.
+inline uint16_t encode_move(int point, Color c) { return static_cast<uint16_t>(point | (c << 9)); }
+inline int move_point(uint16_t code) { return code & 511; }
+inline Color move_color(uint16_t code) { return static_cast<Color>(code >> 9); }
+
 struct Stone {
   int point;  // 0..360, or 361 for a pass when it is a move
   Color color;

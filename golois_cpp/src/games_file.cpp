@@ -53,10 +53,8 @@ void read_exact(std::FILE* f, void* out, size_t size, const std::string& path) {
   if (size && std::fread(out, 1, size, f) != size) fail(path, "truncated file");
 }
 
-uint16_t stone_code(int point, Color c) { return static_cast<uint16_t>(point | (c << 9)); }
-
 void check_code(uint16_t code, bool is_move, const std::string& path) {
-  const int point = code & 511, colour = code >> 9;
+  const int point = move_point(code), colour = move_color(code);
   if (colour != kBlack && colour != kWhite) fail(path, "corrupt game record (bad colour)");
   if (point > kPass || (!is_move && point == kPass)) fail(path, "corrupt game record (bad point)");
 }
@@ -75,11 +73,11 @@ GameRecord read_binary_game(std::FILE* f, const std::string& path) {
   read_exact(f, moves.data(), moves.size() * 2, path);
   for (uint16_t code : setup) {
     check_code(code, false, path);
-    g.setup.push_back({code & 511, static_cast<Color>(code >> 9)});
+    g.setup.push_back({move_point(code), move_color(code)});
   }
   for (uint16_t code : moves) {
     check_code(code, true, path);
-    g.moves.push_back({code & 511, static_cast<Color>(code >> 9)});
+    g.moves.push_back({move_point(code), move_color(code)});
   }
   std::vector<float> extra(h.moves);
   if (h.flags & kHasValues) {
@@ -286,9 +284,9 @@ void GamesWriter::add(const GameRecord& game) {
                      static_cast<uint16_t>(game.setup.size()), static_cast<uint32_t>(game.moves.size())};
   std::vector<uint16_t> setup, moves;
   std::vector<float> values, scores;
-  for (const Stone& s : game.setup) setup.push_back(stone_code(s.point, s.color));
+  for (const Stone& s : game.setup) setup.push_back(encode_move(s.point, s.color));
   for (const GameMove& m : game.moves) {
-    moves.push_back(stone_code(m.point, m.color));
+    moves.push_back(encode_move(m.point, m.color));
     values.push_back(m.value);
     scores.push_back(m.score);
     if (m.value >= 0.0f) h.flags |= kHasValues;
