@@ -1,0 +1,58 @@
+"""Checks our input planes against real student networks (needs tf_keras).
+
+The networks in ../shared/models were trained on the original golois
+encoding: if a plane of ours were off, their move prediction would drop.
+The script prints each network's policy accuracy on validation positions
+from a games file, and the same with a plane group spoiled on purpose, so
+that the figure has a reference in the same run:
+
+    python tools/check_encoding.py tygem.data ../shared/models/*.h5
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tf_keras  # noqa: E402
+
+import golois  # noqa: E402
+
+POSITIONS = 2000
+SWAP_COLOURS = [12, 11, 14, 13, 16, 15, 18, 17, 20, 19]
+
+
+def spoiled_variants(x: np.ndarray) -> dict[str, np.ndarray]:
+    no_ladders = x.copy()
+    no_ladders[..., 1:5] = 0
+    swapped = x.copy()
+    swapped[..., 11:21] = x[..., SWAP_COLOURS]
+    no_history = x.copy()
+    no_history[..., 13:21] = 0
+    return {"ours": x, "ladders zeroed": no_ladders, "colours swapped": swapped, "history zeroed": no_history}
+
+
+def main(games: str, models: list[str]) -> None:
+    dataset = golois.Dataset(games, progress=False)
+    dataset.use_validation(POSITIONS)
+    batch = golois.Batch.zeros(POSITIONS)
+    dataset.get_validation(*batch[:4])
+    moves = batch.policy.argmax(axis=1)
+    variants = spoiled_variants(batch.input_data)
+    for path in models:
+        model = tf_keras.models.load_model(path, compile=False)
+        if tuple(model.input_shape[1:]) != (19, 19, 31) or model.outputs[0].shape[-1] != 361:
+            print(f"{os.path.basename(path):40s} skipped: input {model.input_shape}, policy {model.outputs[0].shape}")
+            continue
+        accuracy = {name: float((model.predict(x, batch_size=500, verbose=0)[0].argmax(axis=1) == moves).mean())
+                    for name, x in variants.items()}
+        print(f"{os.path.basename(path):40s} " + "  ".join(f"{k} {v:.3f}" for k, v in accuracy.items()), flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2:])
