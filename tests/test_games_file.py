@@ -392,3 +392,21 @@ def test_binary_and_text_files_give_the_same_samples(tmp_path: Path) -> None:
         a, b = binary.sample(game, move, 3), text.sample(game, move, 3)
         for key in a:
             assert np.array_equal(a[key], b[key]), key
+
+
+def test_games_too_long_to_store_are_refused_everywhere(tmp_path: Path) -> None:
+    # Move numbers must fit 16 bits in the feature builder: longer games are
+    # refused by the dataset and the writers, never written into a file that
+    # the readers would then reject as a whole.
+    moves = [(PASS, BLACK if i % 2 == 0 else WHITE) for i in range(30_001)] + [(p(3, 3), BLACK)]
+    game = golois.Game(result="W", moves=moves)
+    dataset = golois._core.Dataset()
+    assert dataset.add_game(game) == "game too long"
+    with pytest.raises(ValueError, match="at most 30000"):
+        golois.GamesWriter(str(tmp_path / "long.data")).add(game)
+    with pytest.raises(ValueError, match="at most 30000"):
+        golois.write_text_games(str(tmp_path / "long.txt"), [game])
+    assert not list(tmp_path.iterdir())  # neither file nor leftover .tmp
+    sgf = "(;RE[W+R]" + ";B[];W[]" * 15_001 + ";B[dd])"
+    (parsed,) = golois.parse_sgf(sgf)
+    assert parsed.skip_reason == "game too long"

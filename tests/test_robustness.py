@@ -23,7 +23,7 @@ CLEAN_ERRORS = (RuntimeError, ValueError, IndexError)
 
 SKIP_REASONS = {
     "truncated SGF", "SGF syntax error", "bad coordinates", "no moves", "no result", "not 19x19", "bad komi",
-    "not a Go game", "illegal move", "setup stones mid-game",
+    "not a Go game", "illegal move", "setup stones mid-game", "game too long",
 }
 
 

@@ -4,7 +4,9 @@
 #include <atomic>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #if defined(__SSE2__)
@@ -35,23 +37,33 @@ uint16_t quantise_value(float v) {
 constexpr size_t kChunk = 32;  // samples a thread takes at a time
 
 // Runs fn(builder, begin, end) over chunks of [0, n) on up to `threads`
-// threads (0 = all cores), each thread with its own FeatureBuilder.
+// threads (0 = all cores), each thread with its own FeatureBuilder. The
+// builders are made here, so that running out of memory is an exception in
+// the caller's thread; a thread that cannot be started leaves its share to
+// the others.
 template <class Fn>
 void parallel_chunks(size_t n, int threads, Fn fn) {
   if (threads <= 0) threads = default_threads();
   const size_t useful = (n + kChunk - 1) / kChunk;
   threads = static_cast<int>(std::min<size_t>(threads, std::max<size_t>(useful, 1)));
+  std::vector<std::unique_ptr<FeatureBuilder>> builders;
+  for (int t = 0; t < threads; ++t) builders.push_back(std::make_unique<FeatureBuilder>());
   std::atomic<size_t> next{0};
-  auto worker = [&] {
-    auto builder = std::make_unique<FeatureBuilder>();
+  auto worker = [&](FeatureBuilder* builder) {
     for (size_t start; (start = next.fetch_add(kChunk)) < n;) fn(*builder, start, std::min(n, start + kChunk));
 #if defined(__SSE2__)
     _mm_sfence();  // the samples' non-temporal stores are complete before join()
 #endif
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
+  for (int t = 1; t < threads; ++t) {
+    try {
+      pool.emplace_back(worker, builders[t].get());
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
+  worker(builders[0].get());
   for (auto& t : pool) t.join();
 }
 
@@ -66,7 +78,7 @@ SampleBuffers BatchBuffers::sample(size_t i) const {
 }
 
 std::string Dataset::add_game(const GameRecord& game) {
-  if (game.moves.size() > 65535) return "game too long";
+  if (game.moves.size() > kMaxGameMoves) return "game too long";
   Board board;
   std::vector<PackedBoard> snapshots;
   const std::string error = replay(game, board, [&](size_t i, const Board& b) {
@@ -77,6 +89,7 @@ std::string Dataset::add_game(const GameRecord& game) {
   for (size_t i = 0; i < game.moves.size(); ++i) any_sampleable |= game.is_sampleable(i);
   if (!any_sampleable) return "no position to sample";
 
+  std::unique_lock lock(mutex_);
   games_.push_back({moves_.size(), snapshots_.size(), static_cast<uint32_t>(game.moves.size()), game.komi});
   first_moves_.push_back(moves_.size());
   for (size_t i = 0; i < game.moves.size(); ++i) {
@@ -102,13 +115,26 @@ Position Dataset::position_of(uint64_t global_move) const {
 }
 
 bool Dataset::is_sampleable(Position pos) const {
+  std::shared_lock lock(mutex_);
+  return sampleable(pos);
+}
+
+std::vector<Position> Dataset::validation() const {
+  std::shared_lock lock(mutex_);
+  return validation_;
+}
+
+bool Dataset::sampleable(Position pos) const {
   if (pos.game < 0 || static_cast<size_t>(pos.game) >= games_.size()) return false;
   const GameEntry& g = games_[pos.game];
   if (pos.move < 0 || static_cast<uint32_t>(pos.move) >= g.num_moves) return false;
   return values_[g.first_move + pos.move] != kNoValue;
 }
 
-void Dataset::shuffle() { rebuild_training(); }
+void Dataset::shuffle() {
+  std::unique_lock lock(mutex_);
+  rebuild_training();
+}
 
 void Dataset::rebuild_training() {
   if (moves_.size() >= (1ULL << 32)) throw std::length_error("more than 4 billion moves in one dataset");
@@ -125,6 +151,7 @@ void Dataset::rebuild_training() {
 }
 
 std::vector<Position> Dataset::choose_validation(size_t n) {
+  std::unique_lock lock(mutex_);
   if (n > games_.size())
     throw std::invalid_argument("asked for " + std::to_string(n) + " validation positions, one per game, but only " +
                                 std::to_string(games_.size()) + " games are loaded");
@@ -140,13 +167,18 @@ std::vector<Position> Dataset::choose_validation(size_t n) {
       if (values_[games_[g].first_move + m] != kNoValue) candidates.push_back(static_cast<int>(m));
     chosen.push_back({g, candidates[splitmix64(state) % candidates.size()]});
   }
-  set_validation(chosen);
+  use_validation(chosen);
   return chosen;
 }
 
 void Dataset::set_validation(const std::vector<Position>& positions) {
+  std::unique_lock lock(mutex_);
+  use_validation(positions);
+}
+
+void Dataset::use_validation(const std::vector<Position>& positions) {
   for (const Position& p : positions)
-    if (!is_sampleable(p))
+    if (!sampleable(p))
       throw std::invalid_argument("validation position (game " + std::to_string(p.game) + ", move " +
                                   std::to_string(p.move) + ") is not a sampleable position of this games file");
   validation_ = positions;
@@ -154,6 +186,7 @@ void Dataset::set_validation(const std::vector<Position>& positions) {
 }
 
 void Dataset::fill_position(Position pos, int symmetry, const SampleBuffers& out) const {
+  std::shared_lock lock(mutex_);
   FeatureBuilder builder;
   builder.fill(view(pos.game), pos.move, symmetry, out);
 }
@@ -185,6 +218,7 @@ void Dataset::fill_chunk(FeatureBuilder& builder, const BatchBuffers& out, size_
 
 void Dataset::fill_training(const BatchBuffers& out, size_t n, uint64_t index, int threads,
                             bool from_start) const {
+  std::shared_lock lock(mutex_);
   if (training_.empty()) throw std::runtime_error("no training positions: the games file is empty or all held out");
   parallel_chunks(n, threads, [&](FeatureBuilder& builder, size_t begin, size_t end) {
     Position positions[kChunk];
@@ -199,6 +233,7 @@ void Dataset::fill_training(const BatchBuffers& out, size_t n, uint64_t index, i
 }
 
 void Dataset::fill_validation(const BatchBuffers& out, size_t n, int threads) const {
+  std::shared_lock lock(mutex_);
   if (n > validation_.size())
     throw std::invalid_argument("the arrays hold " + std::to_string(n) + " samples but the validation set has " +
                                 std::to_string(validation_.size()));

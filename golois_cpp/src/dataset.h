@@ -1,10 +1,12 @@
 // In-memory training data: games stored compactly (2 bytes a move, a packed
 // snapshot every kSnapshotEvery moves), a fixed validation set and a fixed
-// shuffled order of training positions. Filling a batch is read-only, so
-// several threads (and several datasets) can work at once.
+// shuffled order of training positions. Filling a batch only reads, so
+// several threads (and several datasets) can work at once; a lock keeps
+// changes (adding games, choosing the validation set) away from fills.
 #pragma once
 
 #include <cstdint>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,7 +48,7 @@ class Dataset {
   std::vector<Position> choose_validation(size_t n);
   // Uses a remembered validation set instead.
   void set_validation(const std::vector<Position>& positions);
-  const std::vector<Position>& validation() const { return validation_; }
+  std::vector<Position> validation() const;
 
   size_t num_games() const { return games_.size(); }
   size_t num_moves() const { return moves_.size(); }
@@ -74,12 +76,15 @@ class Dataset {
   };
   GameView view(int game) const;
   Position position_of(uint64_t global_move) const;
+  bool sampleable(Position pos) const;  // is_sampleable() without the lock
+  void use_validation(const std::vector<Position>& positions);  // the lock is held
   void prefetch(Position pos) const;
   void fill_chunk(FeatureBuilder& builder, const BatchBuffers& out, size_t begin, size_t end,
                   const Position* positions, const int* symmetries, bool from_start) const;
   void rebuild_training();
 
   uint64_t seed_;
+  mutable std::shared_mutex mutex_;
   std::vector<GameEntry> games_;
   std::vector<uint64_t> first_moves_;  // games_[i].first_move, densely
   std::vector<uint16_t> moves_;

@@ -12,6 +12,10 @@ namespace golois {
 
 enum class Result : uint8_t { kUnknown = 0, kBlackWins = 1, kWhiteWins = 2, kDraw = 3 };
 
+// The longest game we store: move numbers must fit the 16-bit fields of the
+// feature builder. Real games are a few hundred moves long.
+constexpr size_t kMaxGameMoves = 30000;
+
 // A stone or move in two bytes, as stored in games files and datasets.
 inline uint16_t encode_move(int point, Color c) { return static_cast<uint16_t>(point | (c << 9)); }
 inline int move_point(uint16_t code) { return code & 511; }

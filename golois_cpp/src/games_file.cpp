@@ -62,7 +62,7 @@ void check_code(uint16_t code, bool is_move, const std::string& path) {
 GameRecord read_binary_game(std::FILE* f, const std::string& path) {
   BinaryGameHeader h;
   read_exact(f, &h, sizeof h, path);
-  if (h.result > static_cast<uint8_t>(Result::kDraw) || h.moves > 100000 || h.setup > kPoints)
+  if (h.result > static_cast<uint8_t>(Result::kDraw) || h.moves > kMaxGameMoves || h.setup > kPoints)
     fail(path, "corrupt game record");
   GameRecord g;
   g.komi = h.komi;
@@ -195,7 +195,8 @@ void read_text_games(std::FILE* f, const std::string& path, const GameSink& sink
     g.komi = in.number<float>("komi");
     g.result = result_from_winner(in.number<int>("winner"));
     const int moves = in.number<int>("number of moves");
-    if (moves < 0 || moves > 100000) fail(path, "game " + std::to_string(i + 1) + ": bad number of moves");
+    if (moves < 0 || static_cast<size_t>(moves) > kMaxGameMoves)
+      fail(path, "game " + std::to_string(i + 1) + ": bad number of moves (" + std::to_string(moves) + ")");
     g.moves.reserve(moves);
     for (int m = 0; m < moves; ++m) {
       GameMove move;
@@ -218,6 +219,14 @@ std::string float_text(float v) {
   char buf[32];
   const auto [end, err] = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, end);
+}
+
+// What the readers accept; writing anything else would make the file unreadable.
+void check_writable(const GameRecord& game) {
+  if (game.moves.size() > kMaxGameMoves)
+    throw std::invalid_argument("game of " + std::to_string(game.moves.size()) + " moves: at most " +
+                                std::to_string(kMaxGameMoves) + " can be stored");
+  if (game.setup.size() > kPoints) throw std::invalid_argument("more setup stones than points");
 }
 
 }  // namespace
@@ -279,6 +288,7 @@ void GamesWriter::write(const void* data, size_t size) {
 
 void GamesWriter::add(const GameRecord& game) {
   if (!file_) throw std::logic_error("games file already closed");
+  check_writable(game);
   BinaryGameHeader h{game.komi, static_cast<uint8_t>(game.result),
                      static_cast<uint8_t>(game.outcome_is_value ? 0 : kNoOutcomeValues),
                      static_cast<uint16_t>(game.setup.size()), static_cast<uint32_t>(game.moves.size())};
@@ -319,6 +329,7 @@ void GamesWriter::close() {
 }
 
 void write_text_games(const std::string& path, const std::vector<GameRecord>& games) {
+  for (const GameRecord& g : games) check_writable(g);
   const std::string tmp = path + ".tmp";
   {
     File f = open_or_fail(tmp, "w");

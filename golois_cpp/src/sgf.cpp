@@ -234,6 +234,7 @@ GameRecord build_game(const std::vector<Node>& nodes) {
 // Why a parsed game cannot be used, or "".
 SgfError usability(const GameRecord& g) {
   if (g.moves.empty()) return {"no moves", ""};
+  if (g.moves.size() > kMaxGameMoves) return {"game too long", std::to_string(g.moves.size()) + " moves"};
   bool any_value = g.result != Result::kUnknown;
   for (const GameMove& m : g.moves) any_value |= m.value >= 0.0f;
   if (!any_value) return {"no result", "RE[] missing or unknown and no move values"};
