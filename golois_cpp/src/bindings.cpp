@@ -203,12 +203,7 @@ PYBIND11_MODULE(_core, m) {
         return g.value_target(i);
       })
       .def("replay_error", &replay_error, "'' if every move is legal, else why not.")
-      .def_property_readonly("num_positions",
-                             [](const GameRecord& g) {
-                               size_t n = 0;
-                               for (size_t i = 0; i < g.moves.size(); ++i) n += g.is_sampleable(i);
-                               return n;
-                             },
+      .def_property_readonly("num_positions", &GameRecord::num_positions,
                              "Positions that can be sampled (next move not a pass, known value).")
       .def("__len__", [](const GameRecord& g) { return g.moves.size(); })
       .def("__repr__", [](const GameRecord& g) {

@@ -85,9 +85,7 @@ std::string Dataset::add_game(const GameRecord& game) {
     if (i % kSnapshotEvery == 0) snapshots.push_back(PackedBoard::from(b));
   });
   if (!error.empty()) return error;
-  bool any_sampleable = false;
-  for (size_t i = 0; i < game.moves.size(); ++i) any_sampleable |= game.is_sampleable(i);
-  if (!any_sampleable) return "no position to sample";
+  if (game.num_positions() == 0) return "no position to sample";
 
   std::unique_lock lock(mutex_);
   games_.push_back({moves_.size(), snapshots_.size(), static_cast<uint32_t>(game.moves.size()), game.komi});

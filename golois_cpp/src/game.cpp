@@ -18,6 +18,12 @@ bool GameRecord::is_sampleable(size_t i) const {
   return moves[i].point != kPass && value_target(i) >= 0.0f;
 }
 
+size_t GameRecord::num_positions() const {
+  size_t n = 0;
+  for (size_t i = 0; i < moves.size(); ++i) n += is_sampleable(i);
+  return n;
+}
+
 namespace {
 
 // Setup stones must leave every string with a liberty: such a position

@@ -49,6 +49,7 @@ struct GameRecord {
   // Positions that may be sampled: the next move is not a pass and has a
   // known value target.
   bool is_sampleable(size_t i) const;
+  size_t num_positions() const;  // how many moves are sampleable
 };
 
 // Plays the record on `board` (empty), calling before_move(i, board) before
