@@ -26,13 +26,12 @@ def bench_batch(games: str | Path, n: int = 10_000, threads: int = 0, repeat: in
     dataset = Dataset(games)
     used = threads or _core.default_threads()
     arrays = Batch.zeros(n)
-    core = dataset._core
 
     def ours(index: int) -> None:
-        core.get_batch(*arrays, index, used)
+        dataset.get_batch(*arrays, index, threads=used)
 
     def baseline(index: int) -> None:
-        core.get_batch(*arrays, index, 1, True)
+        dataset.get_batch(*arrays, index, threads=1, from_start=True)
 
     rate = _best_rate(ours, n, repeat)
     baseline_rate = _best_rate(baseline, n, max(1, repeat // 2))

@@ -113,9 +113,14 @@ class Dataset:
             self._write_validation_file(path, positions)
 
     def get_batch(self, input_data: np.ndarray, policy: np.ndarray, value: np.ndarray, end: np.ndarray,
-                  groups: np.ndarray, index: int) -> None:
-        """Fills N training samples: positions index .. index + N - 1 of the shuffled order."""
-        self._core.get_batch(input_data, policy, value, end, groups, index, self.threads)
+                  groups: np.ndarray, index: int, *, threads: int | None = None, from_start: bool = False) -> None:
+        """Fills N training samples: positions index .. index + N - 1 of the shuffled order.
+
+        `threads` overrides the dataset's; `from_start` replays every game
+        from its first move instead of the nearest snapshot (a benchmark
+        baseline, same samples)."""
+        used = self.threads if threads is None else threads
+        self._core.get_batch(input_data, policy, value, end, groups, index, used, from_start)
 
     def get_validation(self, input_data: np.ndarray, policy: np.ndarray, value: np.ndarray,
                        end: np.ndarray) -> None:
