@@ -5,6 +5,8 @@ working directory, exactly like the original module; ``Dataset`` is the
 modern API bound to any games file.
 """
 
+from pathlib import Path
+
 from golois._core import (
     BLACK,
     EMPTY,
@@ -26,6 +28,8 @@ from golois._core import (
 from golois.dataset import Batch, Dataset
 from golois.legacy import getBatch, getValidation, set_games_file
 
+SAMPLE_GAMES = Path(__file__).parent / "data" / "sample-9d.data"  # 200 real 9-dan games, for demos and benchmarks
+
 __all__ = [
     "BLACK",
     "Batch",
@@ -39,6 +43,7 @@ __all__ = [
     "GameState",
     "GamesFile",
     "GamesWriter",
+    "SAMPLE_GAMES",
     "SgfGame",
     "getBatch",
     "getValidation",

@@ -12,6 +12,7 @@ from golois import _core
 from golois.bench import bench_batch
 from golois.importer import NothingImported, import_games
 from golois.sgf_sources import SourceError
+from golois.training.cli import bench_train_command, evaluate_command, train_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,3 +87,8 @@ def bench_batch_command(games: Path, n: int, threads: int, repeat: int, as_json:
                f"{result['samples_per_second']:,} samples/s ({result['cpu_microseconds_per_sample']} us CPU/sample)")
     click.echo(f"baseline (replay from the first move, 1 thread): "
                f"{result['baseline']['samples_per_second']:,} samples/s; speedup x{result['speedup']}")
+
+
+main.add_command(train_command)
+main.add_command(evaluate_command)
+bench.add_command(bench_train_command)

@@ -1,0 +1,172 @@
+"""The network zoo, the parameter limit and the .h5 files the trainer writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import h5py
+import keras as keras3
+import numpy as np
+import pytest
+
+from golois.training.framework import keras
+from golois.training.limits import PARAMETER_LIMIT, OverParameterLimit, check_parameter_limit, count_parameters
+from golois.training.network_file import NetworkFileError, load_network, read_model_config, save_network
+from golois.training.networks import ARCHITECTURES, DEFAULTS, build_network, network_spec
+
+L = keras.layers
+SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+
+
+def boards(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 2, (n, 19, 19, 31)).astype(np.float32)
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_each_family_default_fits_the_limit_and_has_golois_heads(arch: str) -> None:
+    model = build_network(DEFAULTS[arch])
+    assert PARAMETER_LIMIT * 0.7 < count_parameters(model) <= PARAMETER_LIMIT
+    assert model.input_shape == (None, 19, 19, 31) and model.inputs[0].name.startswith("board")
+    assert model.output_names == ["policy", "value"]
+    policy, value = model(boards(3), training=False)
+    assert policy.shape == (3, 361) and value.shape == (3, 1)
+    np.testing.assert_allclose(np.sum(policy, axis=1), 1.0, rtol=1e-5)
+    assert np.all((np.asarray(value) > 0) & (np.asarray(value) < 1))
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_sizes_change_the_network(arch: str) -> None:
+    small = build_network(network_spec(arch, blocks=1, filters=16, activation="swish"))
+    assert count_parameters(small) < count_parameters(build_network(DEFAULTS[arch]))
+    assert any(getattr(layer, "activation", None) is keras.activations.swish for layer in small.layers)
+
+
+def test_the_limit_counts_trainable_parameters_not_batchnorm_statistics() -> None:
+    model = build_network(network_spec("residual", blocks=1, filters=8))
+    statistics = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    assert statistics > 0
+    assert count_parameters(model) == model.count_params() - statistics
+
+
+def test_over_the_limit_says_by_how_much() -> None:
+    model = build_network(network_spec("residual", blocks=9, filters=40))
+    excess = count_parameters(model) - PARAMETER_LIMIT
+    with pytest.raises(OverParameterLimit, match=f"{excess:,} over the limit of 100,000"):
+        check_parameter_limit(model)
+
+
+def test_bad_specs_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown architecture"):
+        network_spec("transformer")
+    with pytest.raises(ValueError, match="activation"):
+        network_spec("residual", activation="tanh")
+    with pytest.raises(ValueError, match="multiples of groups"):
+        build_network(network_spec("shufflenet", filters=30, groups=4))
+
+
+def test_shufflenet_shuffle_interleaves_groups() -> None:
+    from golois.training.networks.layers import channel_shuffle
+
+    x = keras.Input((19, 19, 6))
+    shuffle = keras.Model(x, channel_shuffle(x, 2))
+    channels = np.broadcast_to(np.arange(6, dtype=np.float32), (1, 19, 19, 6))
+    np.testing.assert_array_equal(np.asarray(shuffle(channels))[0, 0, 0], [0, 3, 1, 4, 2, 5])
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_saved_networks_load_in_tf_keras_and_keras3_with_the_same_outputs(arch: str, tmp_path: Path) -> None:
+    model = build_network(network_spec(arch, blocks=2, filters=16))
+    path = tmp_path / f"{arch}.h5"
+    save_network(model, path)
+    x = boards(4, seed=1)
+    expected = [np.asarray(out) for out in model(x, training=False)]
+    for loaded in (load_network(path), keras3.models.load_model(path, compile=False)):
+        for got, want in zip(loaded(x, training=False), expected, strict=True):
+            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4, atol=1e-5)
+    assert not list(tmp_path.glob(".*tmp*")), "the temporary file must not be left behind"
+
+
+def save_raw(model: keras.Model, path: Path) -> Path:
+    model.save(path, save_format="h5")
+    return path
+
+
+def golois_like(board: object, trunk: object, policy_size: int = 361) -> keras.Model:
+    policy = L.Dense(policy_size, activation="softmax", name="policy")(L.Flatten()(trunk))
+    value = L.Dense(1, activation="sigmoid", name="value")(L.GlobalAveragePooling2D()(trunk))
+    return keras.Model(board, [policy, value])
+
+
+def test_a_lambda_layer_is_refused_without_running_its_code(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    marker_name = str(marker)  # a closure over a string: Keras serialises it with the bytecode
+
+    def touch_marker(x):  # the code an attacker would hide in the file
+        open(marker_name, "w").close()  # noqa: SIM115
+        return x
+
+    board = keras.Input((19, 19, 31))
+    path = save_raw(golois_like(board, L.Lambda(touch_marker)(L.Conv2D(2, 1)(board))), tmp_path / "lambda.h5")
+    marker.unlink()
+    with pytest.raises(NetworkFileError, match="Lambda layers"):
+        load_network(path)
+    assert not marker.exists()
+
+
+def test_wrong_shapes_and_non_networks_are_refused(tmp_path: Path) -> None:
+    board = keras.Input((19, 19, 21))
+    with pytest.raises(NetworkFileError, match="31 planes"):
+        load_network(save_raw(golois_like(board, L.Conv2D(2, 1)(board)), tmp_path / "planes.h5"))
+    board = keras.Input((19, 19, 31))
+    with pytest.raises(NetworkFileError, match=r"outputs of sizes \[64, 1\]"):
+        load_network(save_raw(golois_like(board, L.Conv2D(2, 1)(board), 64), tmp_path / "policy.h5"))
+    text = tmp_path / "text.h5"
+    text.write_text("not hdf5")
+    with pytest.raises(NetworkFileError, match="not an HDF5 file"):
+        load_network(text)
+    with h5py.File(tmp_path / "empty.h5", "w") as h5:
+        h5.attrs["model_config"] = "{not json"
+    with pytest.raises(NetworkFileError, match="not valid JSON"):
+        load_network(tmp_path / "empty.h5")
+    with pytest.raises(NetworkFileError, match="not found"):
+        load_network(tmp_path / "missing.h5")
+
+
+def test_saved_files_drop_the_keras2_only_depthwise_argument(tmp_path: Path) -> None:
+    path = tmp_path / "mobile.h5"
+    save_network(build_network(network_spec("mobilenet", blocks=1, filters=8)), path)
+    config = json.dumps(read_model_config(path))
+    assert "DepthwiseConv2D" in config and '"groups"' not in config.split("DepthwiseConv2D", 1)[1][:600]
+
+
+SHARED_EXPECTATIONS = {
+    "cocorigo-shufflenet.h5": None,
+    "cocorigo-resnet.h5": None,
+    "gonet-test-small.h5": None,
+    "gonet-mixnet-tfoplambda.h5": None,
+    "gonet-convnext-legacy-depthwise.h5": None,
+    "cocorigo-unet-bad-policy-shape.h5": "outputs of sizes",
+    "iasd-21-planes-wrong-input.h5": "31 planes",
+}
+
+
+@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models is not present")
+@pytest.mark.parametrize("name", sorted(SHARED_EXPECTATIONS))
+def test_real_course_networks_load_or_are_refused(name: str) -> None:
+    refusal = SHARED_EXPECTATIONS[name]
+    if refusal:
+        with pytest.raises(NetworkFileError, match=refusal):
+            load_network(SHARED_MODELS / name)
+        return
+    model = load_network(SHARED_MODELS / name)
+    check_parameter_limit(model, name)
+    policy, _ = model(boards(2), training=False)
+    assert policy.shape == (2, 361)
+
+
+@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models is not present")
+def test_real_over_limit_network_is_refused_by_the_limit() -> None:
+    model = load_network(SHARED_MODELS / "cocorigo-mobilenet-110k-over-limit.h5")
+    with pytest.raises(OverParameterLimit, match="108,981 trainable parameters, 8,981 over"):
+        check_parameter_limit(model)

@@ -1,0 +1,120 @@
+"""`golois train`, `golois evaluate` and `golois bench train`.
+
+TensorFlow is imported inside the commands, so that `golois --help` and
+the other commands stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from golois.training.networks import ACTIVATIONS, ARCHITECTURES, network_spec
+
+GAMES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@click.command("train")
+@click.option("--arch", type=click.Choice(ARCHITECTURES), default="residual", show_default=True,
+              help="Network family.")
+@click.option("--blocks", type=click.IntRange(1), help="Blocks in the trunk (family default if omitted).")
+@click.option("--filters", type=click.IntRange(1), help="Channels of the trunk.")
+@click.option("--expansion", type=click.IntRange(1), help="Expansion factor (mobilenet, shufflenet, mixnet).")
+@click.option("--groups", type=click.IntRange(1), help="Groups of the 1x1 convolutions (shufflenet).")
+@click.option("--activation", type=click.Choice(ACTIVATIONS), help="Activation function.")
+@click.option("--games", type=GAMES_FILE, help="Games file to train on (binary or original games.data).")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Best network (.h5); the run's other files go in OUT's stem + '.run/'.")
+@click.option("--epochs", default=20, show_default=True, type=click.IntRange(1))
+@click.option("--batch", default=128, show_default=True, type=click.IntRange(1))
+@click.option("--samples-per-epoch", default=200_000, show_default=True, type=click.IntRange(1))
+@click.option("--lr", default=1e-3, show_default=True, type=click.FloatRange(0, min_open=True),
+              help="Initial learning rate.")
+@click.option("--schedule", type=click.Choice(["cosine", "constant"]), default="cosine", show_default=True)
+@click.option("--optimizer", type=click.Choice(["sgd", "adam", "adamw"]), default="adam", show_default=True)
+@click.option("--validation", default=5_000, show_default=True, type=click.IntRange(1),
+              help="Validation positions (one per held-out game).")
+@click.option("--seed", default=0, show_default=True, help="Seed of the data order and the initial weights.")
+@click.option("--threads", default=1, show_default=True, type=click.IntRange(0),
+              help="Batch generator threads (0 = all cores).")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run of OUT with its saved settings.")
+@click.option("--force", is_flag=True, help="Start over, replacing the run of OUT.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def train_command(arch: str, blocks: int | None, filters: int | None, expansion: int | None, groups: int | None,
+                  activation: str | None, games: Path | None, out: Path, epochs: int, batch: int,
+                  samples_per_epoch: int, lr: float, schedule: str, optimizer: str, validation: int, seed: int,
+                  threads: int, resume: bool, force: bool, quiet: bool) -> None:
+    """Train a network of the zoo on a games file.
+
+    The network must stay within 100,000 trainable parameters; a larger
+    configuration is refused before training starts.
+    """
+    if resume and force:
+        raise click.UsageError("--resume and --force contradict each other")
+    if games is None and not resume:
+        raise click.UsageError("--games is required (except with --resume)")
+    try:
+        spec = network_spec(arch, blocks=blocks, filters=filters, expansion=expansion, groups=groups,
+                            activation=activation)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    from golois.training.trainer import TrainConfig, train
+
+    config = TrainConfig(spec, games or Path(), out, epochs=epochs, batch=batch, samples_per_epoch=samples_per_epoch,
+                         lr=lr, schedule=schedule, optimizer=optimizer, validation=validation, seed=seed,
+                         threads=threads)
+    try:
+        state = train(config, resume=resume, force=force, progress=not quiet)
+    except KeyboardInterrupt:
+        raise click.ClickException(f"interrupted; continue with: golois train --out {out} --resume") from None
+    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"best validation policy accuracy {state['best_val_policy_acc']:.4f} at epoch {state['best_epoch']}; "
+               f"network in {out}, log and curves in {out.with_name(out.stem + '.run')}")
+
+
+@click.command("evaluate")
+@click.option("--model", "-m", required=True, help="Network .h5 file, or 'default' for the bundled network.")
+@click.option("--games", required=True, type=GAMES_FILE, help="Games file to draw positions from.")
+@click.option("--positions", default=10_000, show_default=True, type=click.IntRange(1),
+              help="Positions, one per game (fewer if the file has fewer games).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def evaluate_command(model: str, games: Path, positions: int, as_json: bool) -> None:
+    """Policy accuracy, top-5 accuracy and value MSE of a network on a games file."""
+    from golois.training.evaluate import evaluate
+    from golois.training.network_file import NetworkFileError
+
+    try:
+        result = evaluate(model, games, positions=positions, progress=not as_json)
+    except (NetworkFileError, ValueError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"{model} on {result['positions']:,} positions of {games}: policy accuracy "
+               f"{result['policy_accuracy']:.4f}, top-5 {result['top5_accuracy']:.4f}, "
+               f"value MSE {result['value_mse']:.4f} ({result['params']:,} trainable parameters)")
+
+
+@click.command("train")
+@click.option("--games", type=GAMES_FILE, help="Games file to sample from (default: the bundled 200 games).")
+@click.option("--arch", type=click.Choice(ARCHITECTURES), default="residual", show_default=True)
+@click.option("--batch", default=128, show_default=True, type=click.IntRange(1))
+@click.option("--steps", default=40, show_default=True, type=click.IntRange(1), help="Training steps per timing.")
+@click.option("--repeat", default=3, show_default=True, type=click.IntRange(1), help="Timings; the fastest counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def bench_train_command(games: Path | None, arch: str, batch: int, steps: int, repeat: int, as_json: bool) -> None:
+    """Training samples/s of the trainer against model.fit on in-memory arrays."""
+    from golois import SAMPLE_GAMES
+    from golois.training.bench import bench_train
+
+    result = bench_train(games or SAMPLE_GAMES, network_spec(arch), batch=batch, steps=steps, repeat=repeat)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"trainer ({arch}, {result['params']:,} parameters, batch {batch}): "
+               f"{result['samples_per_second']:,} samples/s")
+    click.echo(f"baseline (model.fit on in-memory arrays): {result['baseline']['samples_per_second']:,} samples/s; "
+               f"ratio {result['ratio']}")

@@ -1,0 +1,39 @@
+"""MixNet-style blocks: inverted residuals whose depthwise convolutions mix 3x3 and
+5x5 kernels, gated by squeeze-and-excitation.
+
+The 5x5 half widens the receptive field cheaply (a Go group's fate often
+depends on stones far away), and the excitation gate gives every point a
+view of the whole board. The expansion is made of two 1x1 convolutions,
+one per kernel size, which is the same function as one expansion split in
+two, but without a Split operation that Keras 2 would save as a TF op.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from golois.training.framework import keras
+from golois.training.networks.heads import board_input, golois_model
+from golois.training.networks.layers import conv_bn, depthwise_bn, residual_add, squeeze_excite
+
+L = keras.layers
+
+KERNELS = (3, 5)
+
+
+def mixed_block(x: Any, expansion: int, activation: str) -> Any:
+    trunk = x.shape[-1]
+    share = trunk * expansion // len(KERNELS)
+    branches = [depthwise_bn(conv_bn(x, share, 1, activation), kernel, activation) for kernel in KERNELS]
+    y = L.Concatenate()(branches)
+    y = squeeze_excite(y, max(8, trunk // 4), activation)
+    y = conv_bn(y, trunk, 1, None)
+    return residual_add(x, y)
+
+
+def build_mixnet(blocks: int, filters: int, expansion: int, activation: str, **_: Any) -> Any:
+    board = board_input()
+    x = conv_bn(board, filters, 3, activation)
+    for _block in range(blocks):
+        x = mixed_block(x, expansion, activation)
+    return golois_model(board, x, activation, name=f"mixnet_{blocks}x{filters}x{expansion}")
