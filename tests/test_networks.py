@@ -14,6 +14,7 @@ from golois.training.framework import keras
 from golois.training.limits import PARAMETER_LIMIT, OverParameterLimit, check_parameter_limit, count_parameters
 from golois.training.network_file import NetworkFileError, load_network, read_model_config, save_network
 from golois.training.networks import ARCHITECTURES, DEFAULTS, build_network, network_spec
+from golois.training.safe_layers import layer_configs
 
 L = keras.layers
 SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
@@ -133,11 +134,71 @@ def test_wrong_shapes_and_non_networks_are_refused(tmp_path: Path) -> None:
         load_network(tmp_path / "missing.h5")
 
 
+def model_config(path: Path) -> dict:
+    with h5py.File(path) as h5:
+        return read_model_config(h5, path)
+
+
 def test_saved_files_drop_the_keras2_only_depthwise_argument(tmp_path: Path) -> None:
     path = tmp_path / "mobile.h5"
     save_network(build_network(network_spec("mobilenet", blocks=1, filters=8)), path)
-    config = json.dumps(read_model_config(path))
-    assert "DepthwiseConv2D" in config and '"groups"' not in config.split("DepthwiseConv2D", 1)[1][:600]
+    depthwise = [layer for layer in layer_configs(model_config(path)) if layer["class_name"] == "DepthwiseConv2D"]
+    assert depthwise and all("groups" not in layer["config"] for layer in depthwise)
+
+
+def rewrite_config(path: Path, change) -> Path:
+    with h5py.File(path, "r+") as h5:
+        config = json.loads(h5.attrs["model_config"])
+        change(config)
+        h5.attrs["model_config"] = json.dumps(config)
+    return path
+
+
+def concat_network(path: Path) -> Path:
+    """A network with a TFOpLambda layer (tf.concat), as course files have."""
+    from golois.training.framework import tf
+
+    board = keras.Input((19, 19, 31))
+    trunk = tf.concat([L.Conv2D(2, 1)(board), L.Conv2D(2, 1)(board)], axis=-1)
+    return save_raw(golois_like(board, trunk), path)
+
+
+def test_tfoplambda_with_array_ops_is_accepted(tmp_path: Path) -> None:
+    model = load_network(concat_network(tmp_path / "concat.h5"))
+    assert any(type(layer).__name__ == "TFOpLambda" for layer in model.layers)
+
+
+def test_tfoplambda_naming_a_file_system_function_is_refused_before_it_runs(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.mkdir()
+
+    def call_rmtree(config: dict) -> None:
+        for layer in layer_configs(config):
+            if layer["class_name"] == "TFOpLambda":
+                layer["config"]["function"] = "io.gfile.rmtree"
+                layer["inbound_nodes"] = [["_CONSTANT_VALUE", -1, str(victim), {}]]
+
+    path = rewrite_config(concat_network(tmp_path / "evil.h5"), call_rmtree)
+    with pytest.raises(NetworkFileError, match="io.gfile.rmtree are not allowed"):
+        load_network(path)
+    assert victim.is_dir()
+
+
+def test_nested_lambdas_and_unknown_classes_are_refused(tmp_path: Path) -> None:
+    inner_board = keras.Input((19, 19, 31))
+    inner = keras.Model(inner_board, L.Lambda(lambda x: x * 2)(L.Conv2D(2, 1)(inner_board)))
+    board = keras.Input((19, 19, 31))
+    path = save_raw(golois_like(board, inner(board)), tmp_path / "nested.h5")
+    with pytest.raises(NetworkFileError, match="Lambda layers"):
+        load_network(path)
+
+    def rename_conv(config: dict) -> None:
+        next(layer for layer in layer_configs(config) if layer["class_name"] == "Conv2D")["class_name"] = "Evil"
+
+    board = keras.Input((19, 19, 31))
+    path = rewrite_config(save_raw(golois_like(board, L.Conv2D(2, 1)(board)), tmp_path / "custom.h5"), rename_conv)
+    with pytest.raises(NetworkFileError, match="unknown classes Evil"):
+        load_network(path)
 
 
 SHARED_EXPECTATIONS = {

@@ -15,12 +15,13 @@ from click.testing import CliRunner
 from golois import SAMPLE_GAMES
 from golois.cli import main
 from golois.training import trainer as trainer_module
+from golois.training.config import TrainConfig
 from golois.training.evaluate import evaluate, evaluate_arrays
 from golois.training.limits import count_parameters
 from golois.training.network_file import DEFAULT_NETWORK, load_network
 from golois.training.networks import network_spec
 from golois.training.run_files import RunFiles
-from golois.training.trainer import RunExists, TrainConfig, train
+from golois.training.trainer import RunExists, train
 
 TINY = network_spec("residual", blocks=1, filters=8)
 
@@ -52,16 +53,22 @@ def test_training_writes_best_last_log_curves_and_state(tmp_path: Path) -> None:
     assert load_network(out).count_params() == load_network(files.last).count_params()
 
 
-def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = tmp_path / "net.h5"
+def interrupt_after_saving_epoch(monkeypatch: pytest.MonkeyPatch, interrupted_epoch: int) -> None:
     save_epoch = trainer_module._SaveRun.on_epoch_end
 
     def save_then_interrupt(self, epoch, logs=None):
         save_epoch(self, epoch, logs)
-        if epoch == 0:
+        if epoch == interrupted_epoch:
             raise KeyboardInterrupt
 
     monkeypatch.setattr(trainer_module._SaveRun, "on_epoch_end", save_then_interrupt)
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = tmp_path / "whole.h5"
+    train(tiny_config(whole, epochs=3), progress=False)
+    out = tmp_path / "net.h5"
+    interrupt_after_saving_epoch(monkeypatch, 0)
     with pytest.raises(KeyboardInterrupt):
         train(tiny_config(out, epochs=3), progress=False)
     monkeypatch.undo()
@@ -79,7 +86,29 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path, monkeypatch
     state = train(tiny_config(out, epochs=99), resume=True, progress=False)  # the saved settings win
     assert starts == [128], "the data order continues after the samples already seen"
     assert state["epoch"] == 3 and state["config"]["epochs"] == 3
-    assert [row["epoch"] for row in log_rows(files)] == ["0", "1", "2"]
+    resumed, uninterrupted = log_rows(files), log_rows(RunFiles(whole))
+    assert [row["epoch"] for row in resumed] == ["0", "1", "2"]
+    # the learning rate follows the schedule of the uninterrupted run: the optimizer's step count was restored
+    assert [float(row["lr"]) for row in resumed] == pytest.approx([float(row["lr"]) for row in uninterrupted])
+
+
+def test_resume_ignores_an_epoch_saved_after_the_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "net.h5"
+    interrupt_after_saving_epoch(monkeypatch, 1)
+    write_state = RunFiles.write_state
+
+    def lose_the_second_state(self, state):  # as if interrupted between the checkpoint and the state
+        if state["epoch"] != 2:
+            write_state(self, state)
+
+    monkeypatch.setattr(RunFiles, "write_state", lose_the_second_state)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config(out, epochs=3), progress=False)
+    monkeypatch.undo()
+    files = RunFiles(out)
+    assert len(log_rows(files)) == 2 and json.loads(files.state.read_text())["epoch"] == 1
+    state = train(tiny_config(out), resume=True, progress=False)
+    assert state["epoch"] == 3 and [row["epoch"] for row in log_rows(files)] == ["0", "1", "2"]
 
 
 def test_resume_restores_weights_and_optimizer_state(tmp_path: Path) -> None:
@@ -90,9 +119,8 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path: Path) -> None:
     files = RunFiles(out)
     model, optimizer = trainer_module.build_network(TINY), trainer_module.make_optimizer(tiny_config(out))
     trainer_module.compile_for_training(model, optimizer)
-    manager = tf.train.CheckpointManager(tf.train.Checkpoint(model=model, optimizer=optimizer),
-                                         files.checkpoint.parent, max_to_keep=2)
-    manager.checkpoint.restore(manager.latest_checkpoint).expect_partial()
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    checkpoint.restore(str(files.checkpoints / "ckpt-1")).expect_partial()
     assert int(optimizer.iterations) == 4
     saved = load_network(files.last)
     for restored, expected in zip(model.weights, saved.weights, strict=True):
@@ -104,8 +132,19 @@ def test_an_existing_run_is_kept_unless_forced(tmp_path: Path) -> None:
     train(tiny_config(out, epochs=1), progress=False)
     with pytest.raises(RunExists, match="--resume"):
         train(tiny_config(out, epochs=1), progress=False)
+    with pytest.raises(ValueError, match="one position per game"):  # a bad new run leaves the old one alone
+        train(tiny_config(out, epochs=1, validation=500), force=True, progress=False)
+    assert RunFiles(out).state.is_file() and len(log_rows(RunFiles(out))) == 1
     state = train(tiny_config(out, epochs=1), force=True, progress=False)
     assert state["epoch"] == 1 and len(log_rows(RunFiles(out))) == 1
+
+
+def test_an_existing_network_is_not_overwritten(tmp_path: Path) -> None:
+    out = tmp_path / "precious.h5"
+    out.write_bytes(b"someone's network")
+    with pytest.raises(RunExists, match="--force"):
+        train(tiny_config(out), progress=False)
+    assert out.read_bytes() == b"someone's network"
 
 
 def test_cli_refuses_over_the_limit_before_training(tmp_path: Path) -> None:
@@ -120,6 +159,7 @@ def test_cli_refuses_over_the_limit_before_training(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--out", "x.h5"], "--games is required"),
     (["--out", "x.h5", "--resume", "--force"], "contradict"),
+    (["--out", "x.h5", "--resume", "--epochs", "5"], "saved settings"),
     (["--out", "x.h5", "--games", "missing.data"], "does not exist"),
     (["--out", "x.h5", "--games", str(SAMPLE_GAMES), "--arch", "shufflenet", "--filters", "30"], "multiples"),
     (["--out", "nothing.h5", "--resume"], "nothing to resume"),

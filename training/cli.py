@@ -11,9 +11,17 @@ from pathlib import Path
 
 import click
 
+from golois.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
 from golois.training.networks import ACTIVATIONS, ARCHITECTURES, network_spec
+from golois.training.networks import DEFAULTS as DEFAULT_SPECS
+from golois.training.run_files import RunFiles
 
 GAMES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+DEFAULTS = TrainConfig(DEFAULT_SPECS["residual"], Path(), Path())
+RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation", "games", "epochs", "batch",
+                "samples_per_epoch", "lr", "schedule", "optimizer", "validation", "seed", "threads")
 
 
 @click.command("train")
@@ -27,23 +35,25 @@ GAMES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 @click.option("--games", type=GAMES_FILE, help="Games file to train on (binary or original games.data).")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Best network (.h5); the run's other files go in OUT's stem + '.run/'.")
-@click.option("--epochs", default=20, show_default=True, type=click.IntRange(1))
-@click.option("--batch", default=128, show_default=True, type=click.IntRange(1))
-@click.option("--samples-per-epoch", default=200_000, show_default=True, type=click.IntRange(1))
-@click.option("--lr", default=1e-3, show_default=True, type=click.FloatRange(0, min_open=True),
+@click.option("--epochs", default=DEFAULTS.epochs, show_default=True, type=click.IntRange(1))
+@click.option("--batch", default=DEFAULTS.batch, show_default=True, type=click.IntRange(1))
+@click.option("--samples-per-epoch", default=DEFAULTS.samples_per_epoch, show_default=True, type=click.IntRange(1))
+@click.option("--lr", default=DEFAULTS.lr, show_default=True, type=click.FloatRange(0, min_open=True),
               help="Initial learning rate.")
-@click.option("--schedule", type=click.Choice(["cosine", "constant"]), default="cosine", show_default=True)
-@click.option("--optimizer", type=click.Choice(["sgd", "adam", "adamw"]), default="adam", show_default=True)
-@click.option("--validation", default=5_000, show_default=True, type=click.IntRange(1),
+@click.option("--schedule", type=click.Choice(SCHEDULES), default=DEFAULTS.schedule, show_default=True)
+@click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=DEFAULTS.optimizer, show_default=True)
+@click.option("--validation", default=DEFAULTS.validation, show_default=True, type=click.IntRange(1),
               help="Validation positions (one per held-out game).")
-@click.option("--seed", default=0, show_default=True, help="Seed of the data order and the initial weights.")
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(0),
+@click.option("--seed", default=DEFAULTS.seed, show_default=True,
+              help="Seed of the data order and the initial weights.")
+@click.option("--threads", default=DEFAULTS.threads, show_default=True, type=click.IntRange(0),
               help="Batch generator threads (0 = all cores).")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of OUT with its saved settings.")
 @click.option("--force", is_flag=True, help="Start over, replacing the run of OUT.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def train_command(arch: str, blocks: int | None, filters: int | None, expansion: int | None, groups: int | None,
-                  activation: str | None, games: Path | None, out: Path, epochs: int, batch: int,
+@click.pass_context
+def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: int | None, expansion: int | None,
+                  groups: int | None, activation: str | None, games: Path | None, out: Path, epochs: int, batch: int,
                   samples_per_epoch: int, lr: float, schedule: str, optimizer: str, validation: int, seed: int,
                   threads: int, resume: bool, force: bool, quiet: bool) -> None:
     """Train a network of the zoo on a games file.
@@ -51,28 +61,35 @@ def train_command(arch: str, blocks: int | None, filters: int | None, expansion:
     The network must stay within 100,000 trainable parameters; a larger
     configuration is refused before training starts.
     """
-    if resume and force:
-        raise click.UsageError("--resume and --force contradict each other")
-    if games is None and not resume:
+    if resume:
+        given = [name for name in RUN_SETTINGS
+                 if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+        if force or given:
+            raise click.UsageError("--resume continues a run with its saved settings; it takes only --out and "
+                                   f"--quiet (given: {', '.join('--' + g.replace('_', '-') for g in given)})"
+                                   if given else "--resume and --force contradict each other")
+    elif games is None:
         raise click.UsageError("--games is required (except with --resume)")
     try:
         spec = network_spec(arch, blocks=blocks, filters=filters, expansion=expansion, groups=groups,
                             activation=activation)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
-    from golois.training.trainer import TrainConfig, train
-
     config = TrainConfig(spec, games or Path(), out, epochs=epochs, batch=batch, samples_per_epoch=samples_per_epoch,
                          lr=lr, schedule=schedule, optimizer=optimizer, validation=validation, seed=seed,
                          threads=threads)
+    from golois.training.trainer import train
+
     try:
         state = train(config, resume=resume, force=force, progress=not quiet)
     except KeyboardInterrupt:
-        raise click.ClickException(f"interrupted; continue with: golois train --out {out} --resume") from None
+        saved = RunFiles(out).state.exists()
+        raise click.ClickException("interrupted; " + (f"continue with: golois train --out {out} --resume" if saved
+                                                      else "no epoch was finished, so nothing was saved")) from None
     except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"best validation policy accuracy {state['best_val_policy_acc']:.4f} at epoch {state['best_epoch']}; "
-               f"network in {out}, log and curves in {out.with_name(out.stem + '.run')}")
+               f"network in {out}, log and curves in {RunFiles(out).folder}")
 
 
 @click.command("evaluate")

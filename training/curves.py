@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: the trainer often runs without a display
-
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # not pyplot: no global backend or window, safe in any process
 
 PANELS = (
     ("policy accuracy", ("policy_acc", "val_policy_acc", "val_policy_top5")),
@@ -18,18 +15,25 @@ PANELS = (
 )
 
 
+def _number(text: str | None) -> float:
+    try:
+        return float(text) if text is not None else math.nan
+    except ValueError:  # CSVLogger writes NA for a figure an epoch lacks
+        return math.nan
+
+
 def plot_curves(log: Path, out: Path) -> None:
     """One panel per quantity, against millions of training samples."""
     with log.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     if not rows:
         return
-    samples = [float(row["samples"]) / 1e6 for row in rows]
-    figure, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 4))
-    for axis, (title, keys) in zip(axes, PANELS, strict=True):
+    samples = [_number(row.get("samples")) / 1e6 for row in rows]
+    figure = Figure(figsize=(5 * len(PANELS), 4))
+    for axis, (title, keys) in zip(figure.subplots(1, len(PANELS)), PANELS, strict=True):
         for key in keys:
             if key in rows[0]:
-                axis.plot(samples, [float(row[key]) for row in rows], marker=".", label=key)
+                axis.plot(samples, [_number(row[key]) for row in rows], marker=".", label=key)
         axis.set_title(title)
         axis.set_xlabel("training samples (millions)")
         axis.grid(alpha=0.3)
@@ -37,5 +41,4 @@ def plot_curves(log: Path, out: Path) -> None:
     figure.tight_layout()
     tmp = out.with_name(out.stem + ".tmp.png")
     figure.savefig(tmp, dpi=100)
-    plt.close(figure)
     tmp.replace(out)

@@ -1,75 +1,37 @@
 """The trainer: a network from the zoo, trained on batches made while it trains.
 
 A run writes the best network (by validation policy accuracy) to `out`,
-and keeps in the run folder beside it the last network, a checkpoint to
+and keeps in the run folder beside it the last network, checkpoints to
 resume from, a CSV log and a plot of the learning curves.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tqdm import tqdm
 
 from golois.dataset import Dataset
+from golois.training.config import TrainConfig
 from golois.training.curves import plot_curves
 from golois.training.framework import keras, tf
 from golois.training.limits import check_parameter_limit
 from golois.training.network_file import save_network
-from golois.training.networks import NetworkSpec, build_network
+from golois.training.networks import build_network
 from golois.training.pipeline import BatchStream, validation_arrays
 from golois.training.run_files import RunFiles
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("cosine", "constant")
 WEIGHT_DECAY = 1e-4  # AdamW's decoupled decay: light, the networks are small
 
 
 class RunExists(FileExistsError):
-    """A run already lives where a new one would be written."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    spec: NetworkSpec
-    games: Path
-    out: Path
-    epochs: int = 20
-    batch: int = 128
-    samples_per_epoch: int = 200_000
-    lr: float = 1e-3
-    schedule: str = "cosine"
-    optimizer: str = "adam"
-    validation: int = 5_000
-    seed: int = 0
-    threads: int = 1
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return max(1, self.samples_per_epoch // self.batch)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "games": str(self.games), "out": str(self.out)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        return cls(**{**data, "spec": NetworkSpec(**data["spec"]), "games": Path(data["games"]),
-                      "out": Path(data["out"])})
-
-    def check(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
-        if min(self.epochs, self.batch, self.samples_per_epoch, self.validation) < 1 or self.lr <= 0:
-            raise ValueError("epochs, batch, samples per epoch, validation and lr must be positive")
+    """A run or a network already lives where a new run would write."""
 
 
 def make_optimizer(config: TrainConfig) -> Any:
+    """The optimizer of `config`, with its learning-rate schedule over the whole run."""
     total_steps = config.epochs * config.steps_per_epoch
     lr = (keras.optimizers.schedules.CosineDecay(config.lr, total_steps, alpha=0.01)
           if config.schedule == "cosine" else config.lr)
@@ -81,6 +43,7 @@ def make_optimizer(config: TrainConfig) -> Any:
 
 
 def compile_for_training(model: Any, optimizer: Any) -> None:
+    """Cross-entropy on both heads; policy top-1/top-5 accuracy and value MSE as metrics."""
     metrics = keras.metrics
     model.compile(
         optimizer=optimizer,
@@ -134,7 +97,7 @@ class _AddRunFigures(keras.callbacks.Callback):
 
 
 class _SaveRun(keras.callbacks.Callback):
-    """After each epoch: last and best networks, checkpoint, state, curves."""
+    """After each epoch: last and best networks, checkpoint, then the state that makes them current."""
 
     def __init__(self, run: _Run) -> None:
         super().__init__()
@@ -149,15 +112,18 @@ class _SaveRun(keras.callbacks.Callback):
             run.best_accuracy, run.best_epoch = accuracy, run.epoch
             save_network(self.model, run.files.best)
         run.checkpoints.save(checkpoint_number=run.epoch)
-        run.files.write_state(run.state())
+        run.files.write_state(run.state())  # written last: a run resumes from the epoch this names
         plot_curves(run.files.log, run.files.curves)
 
 
 class _ProgressBar(keras.callbacks.Callback):
     """A tqdm bar per epoch, then one line with the validation figures."""
 
+    POSTFIX_EVERY = 20  # batches; reading the logs makes TensorFlow wait for the step
+
     def __init__(self, run: _Run) -> None:
         super().__init__()
+        self._supports_tf_logs = True  # logs stay tensors, except when the postfix reads them
         self.run, self.bar = run, None
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -166,12 +132,13 @@ class _ProgressBar(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.bar.update(1)
-        if logs and batch % 20 == 0:
-            self.bar.set_postfix(loss=f"{logs['loss']:.3f}", acc=f"{logs['policy_acc']:.3f}", refresh=False)
+        if logs and batch % self.POSTFIX_EVERY == 0:
+            self.bar.set_postfix(loss=f"{float(logs['loss']):.3f}", acc=f"{float(logs['policy_acc']):.3f}",
+                                 refresh=False)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.bar.close()
-        logs = logs or {}
+        logs = {key: float(value) for key, value in (logs or {}).items()}
         tqdm.write(f"epoch {epoch + 1}/{self.run.config.epochs}: loss {logs.get('loss', 0):.4f}, "
                    f"policy acc {logs.get('policy_acc', 0):.4f}; validation: policy acc "
                    f"{logs.get('val_policy_acc', 0):.4f}, top-5 {logs.get('val_policy_top5', 0):.4f}, "
@@ -179,25 +146,26 @@ class _ProgressBar(keras.callbacks.Callback):
 
 
 def prepare_run(config: TrainConfig, resume: bool, force: bool) -> tuple[TrainConfig, dict[str, Any]]:
-    """The configuration to train with (the saved one when resuming) and the saved state."""
+    """The configuration to train with (the saved one when resuming, at today's paths) and the saved state."""
     files = RunFiles(config.out)
     if resume:
         state = files.read_state()
-        return TrainConfig.from_dict(state["config"]), state
-    if files.state.exists() and not force:
+        return replace(TrainConfig.from_dict(state["config"]), out=config.out.resolve()), state
+    if not force and files.state.exists():
         raise RunExists(f"a training run already exists in {files.folder}; "
                         "use --resume to continue it or --force to start over")
-    if force and files.folder.exists():
-        for stale in (files.state, files.log, files.validation):
-            stale.unlink(missing_ok=True)
-        shutil.rmtree(files.checkpoint.parent, ignore_errors=True)
+    if not force and config.out.exists():
+        raise RunExists(f"{config.out} exists; use --force to replace it")
     config.check()
-    return config, {}
+    return replace(config, games=config.games.resolve(), out=config.out.resolve()), {}
 
 
 def train(config: TrainConfig, *, resume: bool = False, force: bool = False, progress: bool = True,
           strategy: Any = None) -> dict[str, Any]:
-    """Trains (or resumes) the run of `config`; returns its final state."""
+    """Trains (or resumes) the run of `config`; returns its final state.
+
+    With `force`, an earlier run at the same place is removed, but only
+    once the new one has passed every check."""
     config, state = prepare_run(config, resume, force)
     files = RunFiles(config.out)
     keras.utils.set_random_seed(config.seed)
@@ -211,37 +179,44 @@ def train(config: TrainConfig, *, resume: bool = False, force: bool = False, pro
     if config.validation >= dataset.num_games:
         raise ValueError(f"the validation set takes one position per game: {config.validation:,} positions "
                          f"need more than the {dataset.num_games:,} games of {config.games}")
+    if force:
+        files.remove_run()
     files.folder.mkdir(parents=True, exist_ok=True)
     dataset.use_validation(config.validation, remember=files.validation)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
-    manager = tf.train.CheckpointManager(checkpoint, files.checkpoint.parent, max_to_keep=2)
+    manager = tf.train.CheckpointManager(checkpoint, files.checkpoints, max_to_keep=2)
     run = _Run(config, files, model, manager, params)
     if resume:
-        if manager.latest_checkpoint is None:
-            raise FileNotFoundError(f"nothing to resume: no checkpoint in {files.checkpoint.parent}")
-        checkpoint.restore(manager.latest_checkpoint)
-        run.epoch, run.best_accuracy, run.best_epoch = state["epoch"], state["best_val_policy_acc"], state["best_epoch"]
-        run.seconds_before = state["seconds"]
+        _restore(run, checkpoint, state)
     return _fit(run, dataset, strategy, progress)
+
+
+def _restore(run: _Run, checkpoint: Any, state: dict[str, Any]) -> None:
+    """Back to the end of the epoch the state names (a later checkpoint or log row was never made current)."""
+    path = run.files.checkpoints / f"ckpt-{state['epoch']}"
+    if not path.with_suffix(".index").is_file():
+        raise FileNotFoundError(f"nothing to resume: no checkpoint {path} for epoch {state['epoch']}")
+    checkpoint.restore(str(path)).assert_existing_objects_matched()
+    run.epoch, run.best_accuracy, run.best_epoch = state["epoch"], state["best_val_policy_acc"], state["best_epoch"]
+    run.seconds_before = state["seconds"]
+    run.files.keep_log_before(run.epoch)
 
 
 def _fit(run: _Run, dataset: Dataset, strategy: Any, progress: bool) -> dict[str, Any]:
     config = run.config
-    stream = BatchStream(dataset, config.batch, start=run.epoch * config.steps_per_epoch * config.batch,
-                         threads=config.threads)
-    batches = stream.as_tf_dataset()
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     callbacks = [_AddRunFigures(run), keras.callbacks.CSVLogger(str(run.files.log), append=run.epoch > 0),
                  _SaveRun(run)]
     if progress:
         callbacks.append(_ProgressBar(run))
-    try:
-        with strategy.scope():
-            run.model.fit(batches.with_options(options), epochs=config.epochs, initial_epoch=run.epoch,
+    start = run.epoch * config.steps_per_epoch * config.batch
+    with BatchStream(dataset, config.batch, start=start, threads=config.threads) as stream, strategy.scope():
+        try:
+            run.model.fit(stream.as_tf_dataset(), epochs=config.epochs, initial_epoch=run.epoch,
                           steps_per_epoch=config.steps_per_epoch,
                           validation_data=validation_arrays(dataset, config.validation), validation_batch_size=256,
                           verbose=0, callbacks=callbacks)
-    finally:
-        stream.close()
+        except tf.errors.OpError as error:
+            if stream.error is not None:  # TensorFlow wraps the generator's error: give the user the real one
+                raise RuntimeError(f"making training batches failed: {stream.error}") from stream.error
+            raise RuntimeError(f"training failed: {error.message}") from error
     return run.state()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from golois.training.framework import keras
+from golois.training.network_file import BOARD_SHAPE
 from golois.training.networks.layers import Tensor
 
 L = keras.layers
 
-BOARD_SHAPE = (19, 19, 31)
-
 
 def board_input() -> Tensor:
+    """The (19, 19, 31) input named 'board', as in the course's networks."""
     return keras.Input(shape=BOARD_SHAPE, name="board")
 
 
@@ -31,4 +31,5 @@ def value_head(trunk: Tensor, hidden: int, activation: str) -> Tensor:
 
 
 def golois_model(board: Tensor, trunk: Tensor, activation: str, name: str, value_hidden: int = 32) -> Any:
+    """The model from the input through `trunk` to the policy and value heads."""
     return keras.Model(board, [policy_head(trunk), value_head(trunk, value_hidden, activation)], name=name)

@@ -1,0 +1,51 @@
+"""A training run's settings, importable without TensorFlow (the command line reads them)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from golois.training.networks import NetworkSpec
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("cosine", "constant")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    spec: NetworkSpec
+    games: Path
+    out: Path
+    epochs: int = 20
+    batch: int = 128
+    samples_per_epoch: int = 200_000
+    lr: float = 1e-3
+    schedule: str = "cosine"
+    optimizer: str = "adam"
+    validation: int = 5_000
+    seed: int = 0
+    threads: int = 1
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.samples_per_epoch // self.batch
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "spec": self.spec.as_dict(), "games": str(self.games), "out": str(self.out)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        return cls(**{**data, "spec": NetworkSpec(**data["spec"]), "games": Path(data["games"]),
+                      "out": Path(data["out"])})
+
+    def check(self) -> None:
+        """Raises ValueError for settings that cannot train."""
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        if min(self.epochs, self.batch, self.validation) < 1 or self.lr <= 0:
+            raise ValueError("epochs, batch, validation and lr must be positive")
+        if self.samples_per_epoch < self.batch:
+            raise ValueError(f"an epoch of {self.samples_per_epoch} samples is less than one batch of {self.batch}")
