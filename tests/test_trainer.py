@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from golois import SAMPLE_GAMES
+from golois import SAMPLE_GAMES, Dataset
 from golois.cli import main
 from golois.training import trainer as trainer_module
 from golois.training.config import TrainConfig
-from golois.training.evaluate import evaluate, evaluate_arrays
+from golois.training.evaluate import EVALUATION_SEED, evaluate, evaluate_arrays
 from golois.training.limits import count_parameters
 from golois.training.network_file import DEFAULT_NETWORK, load_network
 from golois.training.networks import network_spec
+from golois.training.pipeline import validation_arrays
 from golois.training.run_files import RunFiles
 from golois.training.trainer import RunExists, train
 
@@ -200,6 +201,15 @@ def test_evaluation_is_repeatable_and_takes_one_position_per_game(tmp_path: Path
     assert evaluate(out, SAMPLE_GAMES, positions=1000) == first
 
 
+def test_evaluation_positions_are_one_per_game_and_never_a_pass() -> None:
+    dataset = Dataset(SAMPLE_GAMES, seed=EVALUATION_SEED, progress=False)
+    dataset.use_validation(150)
+    games = [game for game, _ in dataset.validation]
+    assert len(set(games)) == 150
+    _, targets = validation_arrays(dataset, 150)
+    assert np.all(targets["policy"].sum(axis=1) == 1), "every target is one of the 361 points, never a pass"
+
+
 class _Oracle:
     """A 'network' that answers with given arrays, to check the metric arithmetic."""
 
@@ -243,7 +253,8 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from golois.training.trainer import TrainConfig, train
 from golois.training.networks import network_spec
-from golois import SAMPLE_GAMES
+from golois.training.pipeline import validation_arrays
+from golois import SAMPLE_GAMES, Dataset
 from pathlib import Path
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 config = TrainConfig(network_spec("residual", blocks=1, filters=8), SAMPLE_GAMES, Path({str(tmp_path / 'm.h5')!r}),

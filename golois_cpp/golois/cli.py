@@ -49,16 +49,16 @@ def import_games_command(sources: tuple[Path, ...], out: Path, force: bool, quie
 def info(games_file: Path) -> None:
     """Summarise a games file (binary or original text format)."""
     try:
-        games = _core.read_games(str(games_file))
+        summary = _core.summarise_games(str(games_file))
     except RuntimeError as error:
         raise click.ClickException(str(error)) from error
-    results = Counter(g.result for g in games)
-    komi = Counter(g.komi for g in games)
+    results = Counter(summary["results"])
+    komi = Counter(summary["komi"])
     kind = "binary" if _core.is_binary_games_file(str(games_file)) else "text (original games.data)"
     click.echo(f"format     {kind}")
-    click.echo(f"games      {len(games):,}")
-    click.echo(f"moves      {sum(len(g) for g in games):,}")
-    click.echo(f"positions  {sum(g.num_positions for g in games):,}")
+    click.echo(f"games      {summary['games']:,}")
+    click.echo(f"moves      {summary['moves']:,}")
+    click.echo(f"positions  {summary['positions']:,}")
     click.echo("results    " + ", ".join(f"{r}: {n:,}" for r, n in results.most_common()))
     click.echo("komi       " + ", ".join(f"{k:g}: {n:,}" for k, n in komi.most_common(5)))
 

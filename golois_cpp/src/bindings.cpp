@@ -353,6 +353,32 @@ PYBIND11_MODULE(_core, m) {
         return games;
       },
       py::arg("path"), "Every game of a games file, binary or original text format.");
+  m.def(
+      "summarise_games",
+      [](const std::string& path) {
+        // Streams the file: a summary of a million games needs no memory per game.
+        uint64_t games = 0, moves = 0, positions = 0;
+        std::map<std::string, uint64_t> results;
+        std::map<float, uint64_t> komi;
+        {
+          py::gil_scoped_release release;
+          read_games(path, [&](GameRecord&& g) {
+            ++games;
+            moves += g.moves.size();
+            positions += g.num_positions();
+            ++results[result_name(g.result)];
+            ++komi[g.komi];
+          });
+        }
+        py::dict summary;
+        summary["games"] = games;
+        summary["moves"] = moves;
+        summary["positions"] = positions;
+        summary["results"] = results;
+        summary["komi"] = komi;
+        return summary;
+      },
+      py::arg("path"), "Counts of a games file (games, moves, positions, results, komi), read as a stream.");
   m.def("is_binary_games_file", &is_binary_games_file);
   m.def("write_text_games", &write_text_games, py::arg("path"), py::arg("games"),
         "Writes games in the original text games.data format.");
