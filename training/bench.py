@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from golois.dataset import Batch, Dataset
+from golois.training.config import TrainConfig
 from golois.training.framework import keras, tf
 from golois.training.limits import count_parameters
 from golois.training.networks import NetworkSpec, build_network
@@ -48,7 +49,7 @@ def bench_train(games: str | Path, spec: NetworkSpec, batch: int = 128, steps: i
 
     def fit_trainer() -> None:
         nonlocal next_sample
-        with BatchStream(dataset, batch, start=next_sample) as stream:
+        with BatchStream(dataset, batch, start=next_sample, threads=TrainConfig.threads) as stream:
             model.fit(stream.as_tf_dataset(), steps_per_epoch=steps, epochs=1, verbose=0)
         next_sample += steps * batch
 

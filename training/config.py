@@ -25,7 +25,7 @@ class TrainConfig:
     optimizer: str = "adam"
     validation: int = 5_000
     seed: int = 0
-    threads: int = 1
+    threads: int = 0  # batch generator threads; 0 = all cores (a GPU trains faster than one core fills)
 
     @property
     def steps_per_epoch(self) -> int:
