@@ -66,7 +66,7 @@ def bench_train(games: str | Path, spec: NetworkSpec, batch: int = 128, steps: i
         "batch": batch,
         "steps": steps,
         "samples_per_second": round(samples / trainer, 1),
-        "baseline": {"design": "model.fit on in-memory numpy arrays, same network and batch",
+        "baseline": {"design": "model.fit on samples already in memory (cached tf.data), same network and batch",
                      "samples_per_second": round(samples / baseline, 1)},
         "ratio": round(baseline / trainer, 3),
         "devices": [device.name for device in tf.config.list_logical_devices()],
