@@ -273,3 +273,11 @@ def test_bench_train_reports_both_rates() -> None:
     assert result["samples_per_second"] > 0 and result["baseline"]["samples_per_second"] > 0
     assert result["ratio"] == pytest.approx(result["samples_per_second"] / result["baseline"]["samples_per_second"],
                                             rel=0.01)
+
+
+def test_the_strategy_mirrors_only_over_several_gpus() -> None:
+    from golois.training.framework import tf
+    from golois.training.trainer import distribution_strategy
+
+    several_gpus = len(tf.config.list_logical_devices("GPU")) > 1
+    assert isinstance(distribution_strategy(), tf.distribute.MirroredStrategy) == several_gpus
