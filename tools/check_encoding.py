@@ -1,4 +1,4 @@
-"""Checks our input planes against real student networks (needs tf_keras).
+"""Checks our input planes against real student networks.
 
 The networks in ../shared/models were trained on the original golois
 encoding: if a plane of ours were off, their move prediction would drop.
@@ -14,12 +14,11 @@ from __future__ import annotations
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
 
-import numpy as np  # noqa: E402
-import tf_keras  # noqa: E402
-
-import golois  # noqa: E402
+import golois
+from golois.training.evaluate import evaluate_arrays
+from golois.training.network_file import NetworkFileError, load_network
 
 POSITIONS = 2000
 SWAP_COLOURS = [12, 11, 14, 13, 16, 15, 18, 17, 20, 19]
@@ -40,14 +39,14 @@ def main(games: str, models: list[str]) -> None:
     dataset.use_validation(POSITIONS)
     batch = golois.Batch.zeros(POSITIONS)
     dataset.get_validation(*batch[:4])
-    moves = batch.policy.argmax(axis=1)
     variants = spoiled_variants(batch.input_data)
     for path in models:
-        model = tf_keras.models.load_model(path, compile=False)
-        if tuple(model.input_shape[1:]) != (19, 19, 31) or model.outputs[0].shape[-1] != 361:
-            print(f"{os.path.basename(path):40s} skipped: input {model.input_shape}, policy {model.outputs[0].shape}")
+        try:
+            model = load_network(path)
+        except NetworkFileError as error:
+            print(f"{os.path.basename(path):40s} skipped: {error}")
             continue
-        accuracy = {name: float((model.predict(x, batch_size=500, verbose=0)[0].argmax(axis=1) == moves).mean())
+        accuracy = {name: evaluate_arrays(model, x, batch.policy, batch.value)["policy_accuracy"]
                     for name, x in variants.items()}
         print(f"{os.path.basename(path):40s} " + "  ".join(f"{k} {v:.3f}" for k, v in accuracy.items()), flush=True)
 
