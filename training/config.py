@@ -31,6 +31,10 @@ class TrainConfig:
     def steps_per_epoch(self) -> int:
         return self.samples_per_epoch // self.batch
 
+    def samples_before(self, epoch: int) -> int:
+        """Samples trained on before `epoch` (0-based): where the data order resumes."""
+        return epoch * self.steps_per_epoch * self.batch
+
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "spec": self.spec.as_dict(), "games": str(self.games), "out": str(self.out)}
 

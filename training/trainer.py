@@ -91,7 +91,7 @@ class _AddRunFigures(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is None:
             return
-        logs["samples"] = (epoch + 1) * self.run.config.steps_per_epoch * self.run.config.batch
+        logs["samples"] = self.run.config.samples_before(epoch + 1)
         logs["lr"] = float(keras.backend.get_value(self.model.optimizer.learning_rate))  # the rate of the last step
         logs["seconds"] = round(self.run.seconds(), 1)
 
@@ -208,8 +208,8 @@ def _fit(run: _Run, dataset: Dataset, strategy: Any, progress: bool) -> dict[str
                  _SaveRun(run)]
     if progress:
         callbacks.append(_ProgressBar(run))
-    start = run.epoch * config.steps_per_epoch * config.batch
-    with BatchStream(dataset, config.batch, start=start, threads=config.threads) as stream, strategy.scope():
+    stream = BatchStream(dataset, config.batch, start=config.samples_before(run.epoch), threads=config.threads)
+    with stream, strategy.scope():
         try:
             run.model.fit(stream.as_tf_dataset(), epochs=config.epochs, initial_epoch=run.epoch,
                           steps_per_epoch=config.steps_per_epoch,
