@@ -10,6 +10,7 @@ import click
 
 from golois import _core
 from golois.bench import bench_batch
+from golois.engine.cli import bench_engine_command, gtp_command, match_command, selfplay_command
 from golois.importer import NothingImported, import_games
 from golois.sgf_sources import SourceError
 from golois.training.cli import bench_train_command, evaluate_command, train_command
@@ -92,3 +93,7 @@ def bench_batch_command(games: Path, n: int, threads: int, repeat: int, as_json:
 main.add_command(train_command)
 main.add_command(evaluate_command)
 bench.add_command(bench_train_command)
+main.add_command(gtp_command)
+main.add_command(match_command)
+main.add_command(selfplay_command)
+bench.add_command(bench_engine_command)

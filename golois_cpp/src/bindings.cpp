@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "binding_checks.h"
 #include "dataset.h"
 #include "games_file.h"
 #include "sgf.h"
@@ -14,45 +15,9 @@
 
 namespace py = pybind11;
 using namespace golois;
+using namespace golois::bindings;
 
 namespace {
-
-std::string shape_text(const py::array& a) {
-  std::ostringstream out;
-  out << "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) out << (i ? ", " : "") << a.shape(i);
-  out << (a.ndim() == 1 ? ",)" : ")");
-  return out.str();
-}
-
-// Checks that `a` is a writable C-contiguous float32 array of shape
-// (n, *dims) and returns its data. Anything else is a ValueError, never a
-// crash, and never a silent copy (the arrays are filled in place).
-float* checked_array(const py::handle& obj, const char* name, const std::vector<py::ssize_t>& dims,
-                     py::ssize_t& n, const char* alt_shape = nullptr) {
-  std::string wanted = "(N";
-  for (auto d : dims) wanted += ", " + std::to_string(d);
-  wanted += dims.empty() ? ",)" : ")";
-  if (alt_shape) wanted += std::string(" or ") + alt_shape;
-  if (!py::isinstance<py::array>(obj))
-    throw py::type_error(std::string(name) + " must be a numpy float32 array of shape " + wanted + ", got " +
-                         std::string(py::str(py::type::of(obj).attr("__name__"))));
-  py::array a = py::reinterpret_borrow<py::array>(obj);
-  const bool alt_ok = alt_shape && dims.empty() && a.ndim() == 2 && a.shape(1) == 1;
-  bool shape_ok = a.ndim() == static_cast<py::ssize_t>(dims.size() + 1) || alt_ok;
-  for (size_t i = 0; shape_ok && !alt_ok && i < dims.size(); ++i) shape_ok = a.shape(i + 1) == dims[i];
-  if (!a.dtype().is(py::dtype::of<float>()) || !shape_ok)
-    throw py::value_error(std::string(name) + " must be a float32 array of shape " + wanted + ", got " +
-                          std::string(py::str(a.dtype())) + " array of shape " + shape_text(a));
-  if (!(a.flags() & py::array::c_style))
-    throw py::value_error(std::string(name) + " must be C-contiguous (use numpy.ascontiguousarray)");
-  if (!a.writeable()) throw py::value_error(std::string(name) + " is read-only; it is filled in place");
-  if (n < 0) n = a.shape(0);
-  if (a.shape(0) != n)
-    throw py::value_error(std::string(name) + " holds " + std::to_string(a.shape(0)) +
-                          " samples but the other arrays hold " + std::to_string(n));
-  return static_cast<float*>(a.mutable_data());
-}
 
 BatchBuffers checked_batch(const py::handle& input, const py::handle& policy, const py::handle& value,
                            const py::handle& end, const py::handle* groups, py::ssize_t& n) {
@@ -81,18 +46,6 @@ Result result_from_name(const std::string& s) {
   if (s == "draw") return Result::kDraw;
   if (s == "?") return Result::kUnknown;
   throw py::value_error("result must be 'B', 'W', 'draw' or '?', got '" + s + "'");
-}
-
-Color color_from_int(int c) {
-  if (c != kBlack && c != kWhite) throw py::value_error("colour must be BLACK (1) or WHITE (2)");
-  return static_cast<Color>(c);
-}
-
-int checked_point(int p, bool pass_allowed) {
-  if (p < 0 || p > kPass || (!pass_allowed && p == kPass))
-    throw py::value_error("point must be in 0..360" + std::string(pass_allowed ? " or 361 (pass)" : "") + ", got " +
-                          std::to_string(p));
-  return p;
 }
 
 GameRecord make_game(float komi, const std::string& result, const std::vector<std::pair<int, int>>& setup,
@@ -165,6 +118,7 @@ PYBIND11_MODULE(_core, m) {
   m.attr("BLACK") = static_cast<int>(kBlack);
   m.attr("WHITE") = static_cast<int>(kWhite);
   m.attr("PLANES") = kPlanes;
+  bind_search(m);
   m.def("transform_point", [](int p, int s) { return transform_point(checked_point(p, true), s & 7); },
         py::arg("point"), py::arg("symmetry"), "Image of a point under one of the 8 board symmetries.");
   m.def("default_threads", &default_threads);

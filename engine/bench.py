@@ -1,0 +1,61 @@
+"""`golois bench engine`: search speed against the network's raw speed.
+
+Both use the same network, backend, batch size and thread count, in
+alternating rounds, so machine noise hits both alike. The search's rate is
+playouts per second from a real game position (the tree grows, leaves are
+encoded in C++, terminal walks cost nothing); the raw rate is positions per
+second of back-to-back network calls on a full batch.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from golois import SAMPLE_GAMES, _core
+from golois.engine.clock import MoveBudget
+from golois.engine.player import Player
+from golois.training.network_file import BOARD_SHAPE
+
+ROUNDS = 3
+OPENING_MOVES = 60  # the search starts from move 60 of a real game: a middle-game tree
+
+
+def _raw_rate(player: Player, seconds: float) -> float:
+    planes = np.zeros((player.settings.batch_size, *BOARD_SHAPE), np.float32)
+    planes[..., 30] = 1.0
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        player.evaluator(planes)
+        calls += 1
+    return calls * len(planes) / (time.perf_counter() - start)
+
+
+def _search_rate(player: Player, seconds: float) -> float:
+    player.new_game()
+    for point, colour, *_ in _core.read_games(str(SAMPLE_GAMES))[0].moves[:OPENING_MOVES]:
+        player.play(point, colour)
+    start = time.perf_counter()
+    playouts = player.think(MoveBudget(wall_seconds=seconds))
+    return playouts / (time.perf_counter() - start)
+
+
+def bench_engine(player: Player, seconds: float = 5.0) -> dict:
+    """Best of ROUNDS alternating rounds of each."""
+    player.settings.seed = 0
+    _raw_rate(player, 0.5)  # warm-up: first calls allocate
+    raw, search = [], []
+    for _ in range(ROUNDS):
+        raw.append(_raw_rate(player, seconds))
+        search.append(_search_rate(player, seconds))
+    best_raw, best_search = max(raw), max(search)
+    return {
+        "model": player.evaluator.path,
+        "backend": player.evaluator.backend,
+        "batch": player.settings.batch_size,
+        "raw_positions_per_s": round(best_raw, 1),
+        "playouts_per_s": round(best_search, 1),
+        "ratio": round(best_search / best_raw, 3),
+        "rounds": {"raw": [round(r, 1) for r in raw], "search": [round(s, 1) for s in search]},
+    }

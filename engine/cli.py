@@ -1,0 +1,156 @@
+"""Engine commands of the `golois` CLI: gtp, match, selfplay and bench engine."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from golois.engine import BACKENDS
+
+MODEL_HELP = "Network .h5 file, or 'default' for the bundled network."
+
+
+def _log(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def engine_options(command: Callable) -> Callable:
+    """The options that say which network plays and how long it thinks."""
+    options = [
+        click.option("--model", "-m", default="default", show_default=True, help=MODEL_HELP),
+        click.option("--time", "seconds", type=float, default=None,
+                     help="CPU seconds per move [default: 2, unless --playouts is given]."),
+        click.option("--playouts", type=int, default=None, help="Playouts per move instead of a time (reproducible)."),
+        click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True,
+                     help="Inference backend; auto picks the fastest that matches Keras."),
+        click.option("--threads", type=int, default=1, show_default=True, help="Inference threads."),
+        click.option("--batch", type=int, default=16, show_default=True, help="Leaves evaluated per network call."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the search."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_player(model: str, seconds: float | None, playouts: int | None, backend: str, threads: int, batch: int,
+                seed: int, **search: float):
+    """Loads the network and builds a Player, or exits with a clear message."""
+    from golois.engine.clock import Clock
+    from golois.engine.inference import BackendUnavailable, load_evaluator
+    from golois.engine.player import Player, SearchSettings
+    from golois.training.network_file import NetworkFileError
+
+    if playouts is not None and playouts < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--playouts")
+    if seconds is not None and seconds <= 0:
+        raise click.BadParameter("must be positive", param_hint="--time")
+    if batch < 1 or threads < 1:
+        raise click.BadParameter("--batch and --threads must be at least 1")
+    try:
+        evaluator = load_evaluator(model, backend=backend, threads=threads, batch_size=batch, log=_log)
+    except (NetworkFileError, BackendUnavailable, OSError) as error:
+        raise click.ClickException(str(error)) from error
+    clock = Clock(seconds_per_move=seconds if seconds is not None else (None if playouts else 2.0), playouts=playouts)
+    return Player(evaluator, SearchSettings(batch_size=batch, seed=seed, **search), clock)
+
+
+@click.command("gtp")
+@engine_options
+@click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr after start-up.")
+def gtp_command(quiet: bool, **options) -> None:
+    """Speak GTP v2 on stdin/stdout (for Sabaki, Lizzie, gogui, KGS, matches)."""
+    from golois.engine.gtp import GtpEngine
+
+    player = make_player(**options)
+    GtpEngine(player, sys.stdout, log=None if quiet else _log).run(sys.stdin)
+
+
+def _wrap_errors(function: Callable) -> Callable:
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+    return wrapper
+
+
+@click.command("match")
+@click.option("--black", "black", required=True, help="Command of the first engine (Black in game 1).")
+@click.option("--white", "white", required=True, help="Command of the second engine (White in game 1).")
+@click.option("--games", "-n", type=int, default=2, show_default=True, help="Games; colours alternate.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the SGF files, engine logs and summary.json.")
+@click.option("--time", "seconds", type=float, default=None,
+              help="Seconds per move, sent as time_settings and enforced (plus --margin).")
+@click.option("--margin", type=float, default=2.0, show_default=True, help="Seconds allowed over --time.")
+@click.option("--move-timeout", type=float, default=120.0, show_default=True,
+              help="Without --time: seconds after which a silent engine loses.")
+@click.option("--komi", type=float, default=7.5, show_default=True)
+@click.option("--max-moves", type=int, default=600, show_default=True, help="Longer games are scored as they stand.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_wrap_errors
+def match_command(black: str, white: str, games: int, out: Path, seconds: float | None, margin: float,
+                  move_timeout: float, komi: float, max_moves: int, as_json: bool) -> None:
+    """Play GTP engines against each other, scored by area (Tromp-Taylor)."""
+    from golois.engine.match import MatchSettings, play_match
+
+    if games < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--games")
+    settings = MatchSettings(games=games, seconds_per_move=seconds, margin=margin, move_timeout=move_timeout,
+                             komi=komi, max_moves=max_moves)
+    summary = play_match(black, white, out, settings, progress=True)
+    click.echo(json.dumps(summary, indent=2) if as_json else summary["text"])
+
+
+@click.command("selfplay")
+@engine_options
+@click.option("--games", "-n", type=int, default=1, show_default=True)
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Games file to write (binary Golois format, with the search's values).")
+@click.option("--sgf", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write each game as SGF in this folder.")
+@click.option("--noise", type=float, default=0.03, show_default=True, help="Dirichlet alpha at the root (0 = off).")
+@click.option("--sample-moves", type=int, default=30, show_default=True,
+              help="Opening moves chosen in proportion to visits, for variety.")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+@_wrap_errors
+def selfplay_command(games: int, out: Path, sgf: Path | None, noise: float, sample_moves: int, force: bool,
+                     **options) -> None:
+    """Play the engine against itself and write the games for training."""
+    from golois.engine.selfplay import play_selfplay
+
+    if games < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--games")
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} exists; use --force to replace it")
+    if options["playouts"] is None and options["seconds"] is None:
+        options["playouts"] = 200  # self-play favours many quick games over slow ones
+    player = make_player(**options, noise_alpha=noise, sample_moves=sample_moves, resign_min_moves=60)
+    summary = play_selfplay(player, games, out, sgf, progress=True)
+    click.echo(summary)
+
+
+@click.command("engine")
+@engine_options
+@click.option("--seconds", "duration", type=float, default=5.0, show_default=True,
+              help="Seconds of each timed round (search and raw inference alternate, 3 rounds each).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def bench_engine_command(duration: float, as_json: bool, **options) -> None:
+    """Search playouts/s against the raw batched inference rate of the same network and backend."""
+    from golois.engine.bench import bench_engine
+
+    player = make_player(**options)
+    result = bench_engine(player, duration)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"network {result['model']}, backend {result['backend']}, batch {result['batch']}")
+    click.echo(f"raw inference {result['raw_positions_per_s']:.0f} positions/s")
+    click.echo(f"search        {result['playouts_per_s']:.0f} playouts/s")
+    click.echo(f"ratio         {result['ratio']:.3f} (goal 0.8)")

@@ -1,0 +1,48 @@
+"""Point names: GTP vertices ("D4", "pass") and SGF coordinates ("dp", "")."""
+
+from __future__ import annotations
+
+from golois import BLACK, PASS, WHITE
+
+SIZE = 19
+GTP_COLUMNS = "ABCDEFGHJKLMNOPQRST"  # GTP skips I
+
+
+def gtp_vertex(point: int) -> str:
+    if point == PASS:
+        return "pass"
+    row, col = divmod(point, SIZE)
+    return f"{GTP_COLUMNS[col]}{SIZE - row}"
+
+
+def parse_gtp_vertex(text: str) -> int:
+    """The point of a GTP vertex; ValueError if it is not one on a 19x19 board."""
+    name = text.strip().upper()
+    if name == "PASS":
+        return PASS
+    if len(name) < 2 or name[0] not in GTP_COLUMNS or not name[1:].isdigit():
+        raise ValueError(f"invalid vertex {text!r}")
+    number = int(name[1:])
+    if not 1 <= number <= SIZE:
+        raise ValueError(f"vertex {text!r} is off the board")
+    return (SIZE - number) * SIZE + GTP_COLUMNS.index(name[0])
+
+
+def parse_gtp_colour(text: str) -> int:
+    name = text.strip().lower()
+    if name in ("b", "black"):
+        return BLACK
+    if name in ("w", "white"):
+        return WHITE
+    raise ValueError(f"invalid colour {text!r}")
+
+
+def colour_letter(colour: int) -> str:
+    return "B" if colour == BLACK else "W"
+
+
+def sgf_point(point: int) -> str:
+    if point == PASS:
+        return ""
+    row, col = divmod(point, SIZE)
+    return chr(ord("a") + col) + chr(ord("a") + row)

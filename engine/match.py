@@ -1,0 +1,229 @@
+"""Matches between GTP engines, refereed and scored here.
+
+The referee keeps its own board: an illegal move (positional superko
+included), a crash, a hang or a move over the time limit loses the game and
+the match goes on with a fresh process. Games end by resignation or after
+two passes, and are scored by area (Tromp-Taylor) as the board stands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from golois import BLACK, WHITE, _core
+from golois.engine.coords import colour_letter, gtp_vertex, parse_gtp_vertex
+from golois.engine.gtp_client import EngineFailure, GtpClient, GtpCommandError
+from golois.engine.sgf_writer import game_sgf, result_text
+
+SETUP_TIMEOUT = 300.0  # seconds for a fresh engine to answer (loading a network, converting it)
+COMMAND_TIMEOUT = 30.0
+
+
+@dataclass
+class MatchSettings:
+    games: int = 2
+    seconds_per_move: float | None = None
+    margin: float = 2.0
+    move_timeout: float = 120.0
+    komi: float = 7.5
+    max_moves: int = 600
+
+
+@dataclass
+class GameOutcome:
+    game: int
+    black: str
+    white: str
+    winner: str | None          # "first", "second" or None for a draw
+    result: str                 # SGF RE, e.g. "B+3.5", "W+R"
+    reason: str                 # score, resignation, time, illegal move, failure, move limit
+    detail: str = ""
+    moves: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # thinking time per engine
+    sgf: str = ""
+
+
+def wilson_interval(wins: float, games: int, z: float = 1.96) -> tuple[float, float]:
+    """95% confidence interval of a win rate (Wilson score interval); draws count half."""
+    if games == 0:
+        return 0.0, 1.0
+    p = wins / games
+    centre = (p + z * z / (2 * games)) / (1 + z * z / games)
+    half = z * math.sqrt(p * (1 - p) / games + z * z / (4 * games * games)) / (1 + z * z / games)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+class _Referee:
+    """One game between two running engines."""
+
+    def __init__(self, engines: dict[int, GtpClient], settings: MatchSettings) -> None:
+        self.engines, self.settings = engines, settings
+        self.state = _core.GameState(settings.komi)
+        self.moves: list[tuple[int, int]] = []
+        self.thinking = {BLACK: 0.0, WHITE: 0.0}
+
+    def start(self) -> None:
+        s = self.settings
+        for client in self.engines.values():
+            client.send("boardsize 19", COMMAND_TIMEOUT)
+            client.send("clear_board", COMMAND_TIMEOUT)
+            client.send(f"komi {s.komi:g}", COMMAND_TIMEOUT)
+            if s.seconds_per_move:
+                # One byo-yomi period of one stone means "this many seconds a move". An
+                # engine without time control still plays, and the clock here still applies.
+                with contextlib.suppress(GtpCommandError):
+                    client.send(f"time_settings 0 {s.seconds_per_move:g} 1", COMMAND_TIMEOUT)
+
+    def play(self) -> tuple[int | None, str, str]:
+        """Returns (winner colour or None, reason, detail)."""
+        colour = BLACK
+        while True:
+            if len(self.moves) >= self.settings.max_moves:
+                return self._score("move limit")
+            outcome = self._turn(colour)
+            if outcome:
+                return outcome
+            if self.state.passes >= 2:
+                return self._score("score")
+            colour = WHITE if colour == BLACK else BLACK
+
+    def _turn(self, colour: int) -> tuple[int | None, str, str] | None:
+        other = WHITE if colour == BLACK else BLACK
+        s = self.settings
+        limit = s.seconds_per_move + s.margin if s.seconds_per_move else s.move_timeout
+        start = time.monotonic()
+        try:
+            answer = self.engines[colour].send(f"genmove {colour_letter(colour).lower()}", limit)
+        except (EngineFailure, GtpCommandError) as error:
+            return other, "failure", str(error)
+        elapsed = time.monotonic() - start
+        self.thinking[colour] += elapsed
+        if s.seconds_per_move and elapsed > limit:
+            return other, "time", f"{elapsed:.1f} s for a move (limit {limit:g} s)"
+        if answer.strip().lower() == "resign":
+            return other, "resignation", ""
+        try:
+            point = parse_gtp_vertex(answer)
+        except ValueError:
+            return other, "illegal move", f"not a move: {answer[:40]!r}"
+        why = self.state.check(point)
+        if why != "legal":
+            return other, "illegal move", f"{answer} ({why})"
+        self.state.play(point)
+        self.moves.append((point, colour))
+        try:
+            self.engines[other].send(f"play {colour_letter(colour).lower()} {gtp_vertex(point)}", COMMAND_TIMEOUT)
+        except (EngineFailure, GtpCommandError) as error:
+            return colour, "failure", f"refused the legal move {gtp_vertex(point)}: {error}"
+        return None
+
+    def _score(self, reason: str) -> tuple[int | None, str, str]:
+        score = self.state.score()
+        winner = BLACK if score > 0 else WHITE if score < 0 else None
+        return winner, reason, f"{score:+g} for Black (area, komi {self.settings.komi:g})"
+
+
+def _engine_name(client: GtpClient, fallback: str) -> str:
+    try:
+        name = client.send("name", SETUP_TIMEOUT)
+        version = client.send("version", COMMAND_TIMEOUT)
+        return f"{name} {version}".strip() or fallback
+    except GtpCommandError:
+        return fallback
+
+
+def play_match(first: str, second: str, out: Path, settings: MatchSettings, progress: bool = False) -> dict:
+    """Plays settings.games games, colours alternating (`first` is Black in game 1)."""
+    out.mkdir(parents=True, exist_ok=True)
+    commands = {"first": first, "second": second}
+    clients: dict[str, GtpClient | None] = {"first": None, "second": None}
+    names: dict[str, str] = {}
+    outcomes: list[GameOutcome] = []
+    bar = tqdm(total=settings.games, desc="match", unit="game", disable=not progress)
+    try:
+        for index in range(settings.games):
+            for key in clients:
+                if clients[key] is None:
+                    clients[key] = GtpClient(commands[key], out / f"{key}-engine.log", key)
+                    names.setdefault(key, _engine_name(clients[key], commands[key]))
+            if names["first"] == names["second"]:
+                names = {key: f"{name} ({key})" for key, name in names.items()}
+            order = ("first", "second") if index % 2 == 0 else ("second", "first")
+            outcome = _play_one(index + 1, order, clients, names, settings, out)
+            outcomes.append(outcome)
+            _write_summary(out, commands, names, outcomes, settings)
+            bar.update(1)
+            bar.set_postfix_str(_score_line(outcomes))
+    finally:
+        bar.close()
+        for client in clients.values():
+            if client is not None:
+                client.close()
+    return _write_summary(out, commands, names, outcomes, settings)
+
+
+def _play_one(number: int, order: tuple[str, str], clients: dict, names: dict, settings: MatchSettings,
+              out: Path) -> GameOutcome:
+    by_colour = {BLACK: order[0], WHITE: order[1]}
+    referee = _Referee({colour: clients[key] for colour, key in by_colour.items()}, settings)
+    try:
+        referee.start()
+        winner, reason, detail = referee.play()
+    except (EngineFailure, GtpCommandError) as error:  # during set-up: nobody's fault we can tell
+        winner, reason, detail = None, "void", str(error)
+    if reason in ("failure", "time", "void"):  # a crashed or late engine starts afresh next game
+        for colour, key in by_colour.items():
+            if reason == "void" or colour != winner:
+                clients[key].close()
+                clients[key] = None
+    result = "Void" if reason == "void" else result_text(winner, _margin(referee), reason)
+    sgf_name = f"game-{number:03d}.sgf"
+    (out / sgf_name).write_text(game_sgf(referee.moves, settings.komi, names[order[0]], names[order[1]], result,
+                                         comment=f"{reason}: {detail}" if detail else reason))
+    return GameOutcome(number, names[order[0]], names[order[1]], by_colour.get(winner), result, reason, detail,
+                       len(referee.moves), {by_colour[c]: round(t, 1) for c, t in referee.thinking.items()}, sgf_name)
+
+
+def _margin(referee: _Referee) -> float:
+    return abs(referee.state.score())
+
+
+def _score_line(outcomes: list[GameOutcome]) -> str:
+    first = sum(o.winner == "first" for o in outcomes)
+    second = sum(o.winner == "second" for o in outcomes)
+    return f"first {first} - {second} second"
+
+
+def _write_summary(out: Path, commands: dict, names: dict, outcomes: list[GameOutcome],
+                   settings: MatchSettings) -> dict:
+    counted = [o for o in outcomes if o.reason != "void"]
+    wins = sum(o.winner == "first" for o in counted) + 0.5 * sum(o.winner is None for o in counted)
+    low, high = wilson_interval(wins, len(counted))
+    summary = {
+        "first": {"command": commands["first"], "name": names.get("first", "")},
+        "second": {"command": commands["second"], "name": names.get("second", "")},
+        "settings": asdict(settings),
+        "games": len(counted),
+        "void": len(outcomes) - len(counted),
+        "first_wins": wins,
+        "first_win_rate": wins / len(counted) if counted else None,
+        "first_win_rate_95ci": [round(low, 4), round(high, 4)],
+        "first_wins_as_black": sum(o.winner == "first" and o.game % 2 == 1 for o in counted),
+        "outcomes": [asdict(o) for o in outcomes],
+    }
+    rate = f"{wins / len(counted):.1%}" if counted else "n/a"
+    summary["text"] = (f"{names.get('first', 'first')} vs {names.get('second', 'second')}: "
+                       f"{wins:g}/{len(counted)} for the first ({rate}, 95% CI {low:.1%} to {high:.1%})"
+                       + (f"; {summary['void']} void" if summary["void"] else ""))
+    tmp = out / "summary.json.tmp"
+    tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    tmp.replace(out / "summary.json")
+    return summary
+

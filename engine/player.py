@@ -1,0 +1,202 @@
+"""A Go player: the C++ search tree driven by a network evaluator.
+
+The tree lives in C++ (`golois._core.Search`); this module runs the network
+on the batches of leaves it gathers, decides when to stop thinking, and
+adds the decisions a search alone does not make: resigning a lost game,
+passing a settled one, and choosing moves for self-play.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from golois import BLACK, PASS, WHITE, _core
+from golois.engine.clock import Clock, MoveBudget
+from golois.engine.inference import Evaluator
+from golois.training.network_file import BOARD_SHAPE
+
+RESIGN = -1  # genmove's answer when the engine resigns
+
+
+@dataclass
+class SearchSettings:
+    batch_size: int = 16
+    c_puct: float = 1.25
+    fpu_reduction: float = 0.25
+    virtual_loss: int = 3
+    seed: int = 0
+    resign_below: float = 0.05      # resign when our win rate stays under this...
+    resign_after: int = 3           # ...for this many of our moves in a row
+    resign_min_moves: int = 100     # and never this early in the game
+    noise_alpha: float = 0.0        # Dirichlet noise on the root priors (self-play), 0 = off
+    noise_fraction: float = 0.25
+    sample_moves: int = 0           # pick by visit counts (not the most visited) for this many moves
+
+
+@dataclass
+class SearchReport:
+    move: int                       # a point, PASS or RESIGN
+    winrate: float                  # of the side that moved, from the search
+    playouts: int                   # new playouts of this search
+    seconds: float                  # wall time of the search
+    children: list[dict] = field(default_factory=list)
+
+
+class Player:
+    """Plays one game at a time; `new_game` starts the next."""
+
+    def __init__(self, evaluator: Evaluator, settings: SearchSettings | None = None, clock: Clock | None = None,
+                 komi: float = 7.5) -> None:
+        self.evaluator = evaluator
+        self.settings = settings or SearchSettings()
+        self.clock = clock or Clock()
+        self._planes = np.zeros((self.settings.batch_size, *BOARD_SHAPE), np.float32)
+        self._random = random.Random(self.settings.seed)
+        self.new_game(komi)
+
+    # ---------------------------------------------------------------- game
+
+    def new_game(self, komi: float | None = None) -> None:
+        self.komi = self.komi if komi is None else komi
+        self.setup: list[tuple[int, int]] = []
+        self.history: list[tuple[int, int]] = []  # (point, colour), passes included
+        self._low_winrate_moves = 0
+        self.tree = self._new_tree()
+
+    def _new_tree(self) -> _core.Search:
+        s = self.settings
+        return _core.Search(komi=self.komi, c_puct=s.c_puct, fpu_reduction=s.fpu_reduction,
+                            virtual_loss=s.virtual_loss, seed=s.seed + len(self.history))
+
+    @property
+    def to_play(self) -> int:
+        return self.tree.to_play
+
+    def place(self, point: int, colour: int) -> None:
+        """A setup (handicap) stone; White plays first after handicap stones."""
+        self.tree.place(point, colour)
+        self.setup.append((point, colour))
+        self.tree.set_to_play(WHITE)
+
+    def play(self, point: int, colour: int) -> None:
+        """Plays a move; raises ValueError (with the reason) if it is illegal."""
+        self.tree.play(point, colour)
+        self.history.append((point, colour))
+
+    def undo(self) -> None:
+        if not self.history:
+            raise ValueError("no move to undo")
+        self._replay(self.history[:-1])
+
+    def set_komi(self, komi: float) -> None:
+        self.komi = komi
+        self._replay(self.history)
+
+    def _replay(self, moves: list[tuple[int, int]]) -> None:
+        """Rebuilds the game from its setup and `moves` (the tree starts afresh)."""
+        self.history = []
+        self.tree = self._new_tree()
+        for point, colour in self.setup:
+            self.tree.place(point, colour)
+        if self.setup:
+            self.tree.set_to_play(WHITE)
+        for point, colour in moves:
+            self.play(point, colour)
+
+    def game_over(self) -> bool:
+        return self.tree.passes >= 2
+
+    # ---------------------------------------------------------------- thinking
+
+    def search_step(self) -> None:
+        """One batch: gather leaves, run the network on them, back the values up."""
+        count = self.tree.gather(self._planes)
+        if count:
+            policy, value = self.evaluator(self._planes[:count])
+            self.tree.apply(policy, value, count)
+
+    def think(self, budget: MoveBudget, should_stop: Callable[[], bool] = lambda: False,
+              on_step: Callable[[], None] | None = None) -> int:
+        """Searches the current position within `budget`; returns the new playouts."""
+        start_visits = self.tree.root_visits
+        start_cpu, start_wall = time.process_time(), time.perf_counter()
+        noise_pending = self.settings.noise_alpha > 0
+        while True:
+            self.search_step()
+            if noise_pending and self.tree.root_expanded:
+                self.tree.add_root_noise(self.settings.noise_alpha, self.settings.noise_fraction)
+                noise_pending = False
+            if on_step:
+                on_step()
+            done = self.tree.root_visits - start_visits
+            cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
+            if should_stop() or self._budget_spent(budget, done, cpu, wall):
+                return done
+            if self._decided(budget, done, cpu, wall):
+                return done
+
+    @staticmethod
+    def _budget_spent(budget: MoveBudget, playouts: int, cpu: float, wall: float) -> bool:
+        return ((budget.playouts is not None and playouts >= budget.playouts)
+                or (budget.cpu_seconds is not None and cpu >= budget.cpu_seconds)
+                or (budget.wall_seconds is not None and wall >= budget.wall_seconds))
+
+    def _decided(self, budget: MoveBudget, playouts: int, cpu: float, wall: float) -> bool:
+        """True when the most visited move can no longer be overtaken in the time left."""
+        if budget.playouts is not None:
+            remaining = budget.playouts - playouts
+        else:
+            seconds = [b - used for b, used in ((budget.cpu_seconds, cpu), (budget.wall_seconds, wall)) if b]
+            if not seconds or playouts < self.settings.batch_size or wall <= 0:
+                return False
+            remaining = min(seconds) * playouts / max(cpu, wall, 1e-6)
+        top = self.tree.root_children(1)[:2]
+        lead = top[0]["visits"] - (top[1]["visits"] if len(top) > 1 else 0)
+        return lead > remaining
+
+    def genmove(self, colour: int, budget: MoveBudget | None = None,
+                should_stop: Callable[[], bool] = lambda: False) -> SearchReport:
+        """Chooses and plays a move for `colour` (a point, PASS or RESIGN)."""
+        if colour != self.to_play:
+            self.tree.set_to_play(colour)
+        start = time.perf_counter()
+        if self._opponent_passed() and self._winning_on_the_board(colour):
+            self.play(PASS, colour)  # the game is settled and won: end it
+            return SearchReport(PASS, 1.0, 0, time.perf_counter() - start)
+        budget = budget or self.clock.budget(len(self.history))
+        playouts = self.think(budget, should_stop)
+        children = self.tree.root_children(8)
+        winrate = self.tree.root_winrate
+        report = SearchReport(self._choose(children), winrate, playouts, time.perf_counter() - start, children)
+        if self._should_resign(winrate):
+            report.move = RESIGN
+            return report
+        self.play(report.move, colour)
+        return report
+
+    def _choose(self, children: list[dict]) -> int:
+        if not children:
+            return PASS
+        if len(self.history) < self.settings.sample_moves:
+            weights = [c["visits"] for c in children]
+            if sum(weights) > 0:
+                return self._random.choices([c["move"] for c in children], weights)[0]
+        return self.tree.best_move()
+
+    def _opponent_passed(self) -> bool:
+        return bool(self.history) and self.history[-1][0] == PASS
+
+    def _winning_on_the_board(self, colour: int) -> bool:
+        score = self.tree.score()  # Black minus White, area, komi included
+        return score > 0 if colour == BLACK else score < 0
+
+    def _should_resign(self, winrate: float) -> bool:
+        s = self.settings
+        self._low_winrate_moves = self._low_winrate_moves + 1 if winrate < s.resign_below else 0
+        return len(self.history) >= s.resign_min_moves and self._low_winrate_moves >= s.resign_after
+

@@ -1,0 +1,37 @@
+"""Game records as SGF text (FF[4]), for matches and self-play."""
+
+from __future__ import annotations
+
+import datetime
+
+from golois.engine.coords import colour_letter, sgf_point
+
+
+def _text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("]", "\\]")
+
+
+def game_sgf(moves: list[tuple[int, int]], komi: float, black: str, white: str, result: str,
+             setup: list[tuple[int, int]] = (), comment: str = "") -> str:
+    """An SGF record of a 19x19 game scored by area; `result` like 'B+R', 'W+3.5', '0', 'Void'."""
+    header = {
+        "GM": "1", "FF": "4", "CA": "UTF-8", "SZ": "19", "RU": "Tromp-Taylor", "KM": f"{komi:g}",
+        "PB": black, "PW": white, "RE": result, "DT": datetime.date.today().isoformat(), "AP": "Golois",
+    }
+    if comment:
+        header["GC"] = comment
+    root = "".join(f"{key}[{_text(value)}]" for key, value in header.items())
+    for colour, prop in ((1, "AB"), (2, "AW")):
+        points = [sgf_point(p) for p, c in setup if c == colour]
+        if points:
+            root += prop + "".join(f"[{p}]" for p in points)
+    body = "".join(f";{colour_letter(c)}[{sgf_point(p)}]" for p, c in moves)
+    return f"(;{root}{body})\n"
+
+
+def result_text(winner: int | None, score: float | None = None, reason: str = "score") -> str:
+    """SGF RE value: 'B+3.5', 'W+R', 'W+T', 'B+F', or '0' for a draw."""
+    if winner is None:
+        return "0"
+    margin = {"resignation": "R", "time": "T"}.get(reason, "F" if reason != "score" else f"{abs(score or 0):g}")
+    return f"{colour_letter(winner)}+{margin}"

@@ -1,0 +1,280 @@
+#include "search_tree.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "symmetry.h"
+
+namespace golois {
+
+namespace {
+constexpr size_t kPlaneFloats = static_cast<size_t>(kPoints) * kPlanes;
+}
+
+bool is_own_eye(const Board& b, int point, Color c) {
+  const int m = cell(point);
+  if (b.at(m) != kEmpty) return false;
+  for (int d : kDirections) {
+    const Color n = b.at(m + d);
+    if (n != c && n != kBorder) return false;
+  }
+  int enemy_diagonals = 0, edge_diagonals = 0;
+  for (int d : {-kFrame - 1, -kFrame + 1, kFrame - 1, kFrame + 1}) {
+    const Color n = b.at(m + d);
+    enemy_diagonals += n == opponent(c);
+    edge_diagonals += n == kBorder;
+  }
+  // In the middle one enemy diagonal is a false-eye risk only with a second;
+  // on the edge a single one already makes it false.
+  return enemy_diagonals < (edge_diagonals ? 1 : 2);
+}
+
+SearchTree::SearchTree(double komi, const SearchSettings& settings, uint64_t seed)
+    : game_(komi), settings_(settings), rng_(seed), nodes_(1) {}
+
+void SearchTree::place(int point, Color c) {
+  if (!pending_.empty()) throw std::logic_error("apply() the pending leaves before changing the game");
+  game_.place(point, c);
+  nodes_.assign(1, Node{});
+}
+
+MoveError SearchTree::play(int point, Color c) {
+  if (!pending_.empty()) throw std::logic_error("apply() the pending leaves before changing the game");
+  const bool in_turn = c == game_.state().to_play();
+  const MoveError e = game_.play(point, c);
+  if (e != MoveError::kNone) return e;
+  const Node& root = nodes_[0];
+  int32_t kept = -1;
+  for (int i = 0; in_turn && i < root.num_children; ++i)
+    if (nodes_[root.first_child + i].move == point) kept = root.first_child + i;
+  if (kept >= 0 && nodes_[kept].visits > 0)
+    reroot(kept);
+  else
+    nodes_.assign(1, Node{});
+  return e;
+}
+
+void SearchTree::set_to_play(Color c) {
+  if (!pending_.empty()) throw std::logic_error("apply() the pending leaves before changing the game");
+  if (c == game_.state().to_play()) return;
+  game_.set_to_play(c);
+  nodes_.assign(1, Node{});
+}
+
+void SearchTree::reroot(int32_t child) {
+  std::vector<Node> old;
+  old.swap(nodes_);
+  nodes_.reserve(old.size());
+  nodes_.resize(1);
+  copy_subtree(old, child, 0);
+}
+
+void SearchTree::copy_subtree(const std::vector<Node>& from, int32_t src, int32_t dst) {
+  nodes_[dst] = from[src];
+  const int n = from[src].num_children;
+  if (n == 0) return;
+  const int32_t base = static_cast<int32_t>(nodes_.size());
+  nodes_.resize(nodes_.size() + n);
+  nodes_[dst].first_child = base;
+  for (int i = 0; i < n; ++i) copy_subtree(from, from[src].first_child + i, base + i);
+}
+
+std::vector<int16_t> SearchTree::candidate_moves(const GameState& s) const {
+  std::vector<int16_t> out;
+  const Color c = s.to_play();
+  for (int p : s.legal_points())
+    if (!is_own_eye(s.board(), p, c)) out.push_back(static_cast<int16_t>(p));
+  out.push_back(kPass);
+  return out;
+}
+
+float SearchTree::terminal_value(const GameState& s) const {
+  const double score = s.board().score(s.komi());  // Black area - White area - komi
+  const float black_value = score > 0 ? 1.0f : score < 0 ? 0.0f : 0.5f;
+  return opponent(s.to_play()) == kBlack ? black_value : 1.0f - black_value;
+}
+
+int32_t SearchTree::select_child(int32_t parent) const {
+  const Node& p = nodes_[parent];
+  const float vl = static_cast<float>(settings_.virtual_loss);
+  const float sqrt_total = std::sqrt(static_cast<float>(std::max(1, p.visits + p.in_flight)));
+  // The parent's value for the player choosing here (it is stored for the other one).
+  const float parent_value = p.visits > 0 ? 1.0f - p.value_sum / p.visits : 0.5f;
+  float visited_prior = 0.0f;
+  for (int i = 0; i < p.num_children; ++i) {
+    const Node& c = nodes_[p.first_child + i];
+    if (c.visits + c.in_flight > 0) visited_prior += c.prior;
+  }
+  const float first_play_value = parent_value - settings_.fpu_reduction * std::sqrt(visited_prior);
+  int32_t best = p.first_child;
+  float best_score = -1e30f;
+  for (int i = 0; i < p.num_children; ++i) {
+    const int32_t index = p.first_child + i;
+    const Node& c = nodes_[index];
+    const float n = c.visits + vl * c.in_flight;  // walks in flight count as losses
+    const float q = n > 0 ? c.value_sum / n : first_play_value;
+    const float score = q + settings_.c_puct * c.prior * sqrt_total / (1.0f + n);
+    if (score > best_score) {
+      best_score = score;
+      best = index;
+    }
+  }
+  return best;
+}
+
+int SearchTree::gather(int max_leaves, float* inputs) {
+  if (!pending_.empty()) throw std::logic_error("apply() the previous batch before gathering again");
+  if (game_.state().passes() >= 2) return 0;  // the game is over
+  std::uniform_int_distribution<int> symmetry(0, kSymmetries - 1);
+  int collisions = 0;
+  std::vector<int32_t> path;
+  std::vector<int> line;
+  for (int walk = 0; walk < 4 * max_leaves && static_cast<int>(pending_.size()) - collisions < max_leaves; ++walk) {
+    GameState s = game_.state();
+    path.assign(1, 0);
+    line.clear();
+    int32_t node = 0;
+    while (nodes_[node].expanded && !nodes_[node].terminal) {
+      node = select_child(node);
+      s.play(nodes_[node].move);
+      path.push_back(node);
+      line.push_back(nodes_[node].move);
+    }
+    Node& leaf = nodes_[node];
+    if (!leaf.terminal && node != 0 && (s.passes() >= 2 || s.move_count() >= settings_.max_game_moves)) {
+      leaf.terminal = true;
+      leaf.terminal_value = terminal_value(s);
+    }
+    if (leaf.terminal) {
+      backup(path, leaf.terminal_value, 0);
+      continue;
+    }
+    const bool collision = leaf.in_flight > 0;
+    for (int32_t i : path) nodes_[i].in_flight += 1;
+    PendingLeaf pending{path, {}, 0, s.to_play()};
+    if (collision) {
+      // Kept only to take its virtual loss back; it steers later walks away.
+      ++collisions;
+      pending.symmetry = -1;
+    } else {
+      pending.candidates = candidate_moves(s);
+      pending.symmetry = settings_.random_symmetry ? symmetry(rng_) : 0;
+      const size_t slot = pending_.size() - collisions;
+      game_.encode(line, pending.symmetry, builder_, inputs + slot * kPlaneFloats);
+    }
+    pending_.push_back(std::move(pending));
+    if (collisions > max_leaves) break;
+  }
+  if (static_cast<int>(pending_.size()) == collisions) {  // nothing for the network: undo now
+    apply(nullptr, nullptr);
+    return 0;
+  }
+  return static_cast<int>(pending_.size()) - collisions;
+}
+
+void SearchTree::apply(const float* policy, const float* value) {
+  int slot = 0;
+  for (const PendingLeaf& leaf : pending_) {
+    if (leaf.symmetry < 0) {
+      for (int32_t i : leaf.path) nodes_[i].in_flight -= 1;
+      continue;
+    }
+    const float white_wins = std::clamp(value[slot], 0.0f, 1.0f);
+    const float to_play_wins = leaf.to_play == kWhite ? white_wins : 1.0f - white_wins;
+    expand(leaf.path.back(), leaf.candidates, policy + static_cast<size_t>(slot) * kPoints, leaf.symmetry);
+    backup(leaf.path, 1.0f - to_play_wins, 1);
+    ++slot;
+  }
+  pending_.clear();
+}
+
+void SearchTree::expand(int32_t node, const std::vector<int16_t>& candidates, const float* policy, int symmetry) {
+  const auto& map = kSymmetry.map[symmetry];
+  const int32_t base = static_cast<int32_t>(nodes_.size());
+  nodes_.resize(nodes_.size() + candidates.size());
+  float total = 0.0f;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const int p = candidates[i];
+    Node& c = nodes_[base + i];
+    c.move = static_cast<int16_t>(p);
+    c.prior = p == kPass ? settings_.pass_prior : std::max(0.0f, policy[map[p]]);
+    total += c.prior;
+  }
+  for (size_t i = 0; i < candidates.size(); ++i)
+    nodes_[base + i].prior = total > 0 ? nodes_[base + i].prior / total : 1.0f / candidates.size();
+  Node& n = nodes_[node];
+  n.first_child = base;
+  n.num_children = static_cast<int16_t>(candidates.size());
+  n.expanded = true;
+}
+
+void SearchTree::backup(const std::vector<int32_t>& path, float value, int undo_in_flight) {
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    Node& n = nodes_[*it];
+    n.visits += 1;
+    n.value_sum += value;
+    n.in_flight -= undo_in_flight;
+    value = 1.0f - value;
+  }
+}
+
+void SearchTree::add_root_noise(float alpha, float fraction) {
+  Node& root = nodes_[0];
+  if (!root.expanded) throw std::logic_error("the root is not expanded yet");
+  std::gamma_distribution<float> gamma(alpha, 1.0f);
+  std::vector<float> noise(root.num_children);
+  float total = 0.0f;
+  for (float& x : noise) total += (x = gamma(rng_));
+  for (int i = 0; i < root.num_children; ++i) {
+    Node& c = nodes_[root.first_child + i];
+    c.prior = (1.0f - fraction) * c.prior + fraction * (total > 0 ? noise[i] / total : 0.0f);
+  }
+}
+
+float SearchTree::root_winrate() const {
+  const Node& root = nodes_[0];
+  return root.visits > 0 ? 1.0f - root.value_sum / root.visits : 0.5f;
+}
+
+int SearchTree::best_move() const {
+  const Node& root = nodes_[0];
+  int32_t best = -1;
+  for (int i = 0; i < root.num_children; ++i) {
+    const int32_t index = root.first_child + i;
+    const Node& c = nodes_[index];
+    if (best < 0 || c.visits > nodes_[best].visits ||
+        (c.visits == nodes_[best].visits && c.prior > nodes_[best].prior))
+      best = index;
+  }
+  return best < 0 ? kPass : nodes_[best].move;
+}
+
+std::vector<ChildStats> SearchTree::root_children(int max_pv) const {
+  std::vector<ChildStats> out;
+  const Node& root = nodes_[0];
+  std::vector<int32_t> order;
+  for (int i = 0; i < root.num_children; ++i) order.push_back(root.first_child + i);
+  std::sort(order.begin(), order.end(), [this](int32_t a, int32_t b) {
+    return nodes_[a].visits != nodes_[b].visits ? nodes_[a].visits > nodes_[b].visits
+                                                : nodes_[a].prior > nodes_[b].prior;
+  });
+  for (int32_t index : order) {
+    const Node& c = nodes_[index];
+    ChildStats stats{c.move, c.visits, c.visits > 0 ? c.value_sum / c.visits : 0.0f, c.prior, {c.move}};
+    for (int32_t n = index; static_cast<int>(stats.pv.size()) < max_pv && nodes_[n].num_children > 0;) {
+      int32_t next = -1;
+      for (int i = 0; i < nodes_[n].num_children; ++i) {
+        const int32_t k = nodes_[n].first_child + i;
+        if (nodes_[k].visits > 0 && (next < 0 || nodes_[k].visits > nodes_[next].visits)) next = k;
+      }
+      if (next < 0) break;
+      stats.pv.push_back(nodes_[next].move);
+      n = next;
+    }
+    out.push_back(std::move(stats));
+  }
+  return out;
+}
+
+}  // namespace golois
