@@ -31,6 +31,9 @@ def engine_options(command: Callable) -> Callable:
         click.option("--threads", type=int, default=1, show_default=True, help="Inference threads."),
         click.option("--batch", type=int, default=16, show_default=True, help="Leaves evaluated per network call."),
         click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the search."),
+        click.option("--network-komi", type=float, default=None,
+                     help="Komi shown to the network in its input planes [default: the game's komi; 6.5 for the "
+                          "bundled network, which only ever saw 6.5]."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -38,12 +41,12 @@ def engine_options(command: Callable) -> Callable:
 
 
 def make_player(model: str, seconds: float | None, playouts: int | None, backend: str, threads: int, batch: int,
-                seed: int, **search: float):
+                seed: int, network_komi: float | None = None, **search: float):
     """Loads the network and builds a Player, or exits with a clear message."""
     from golois.engine.clock import Clock
     from golois.engine.inference import BackendUnavailable, load_evaluator
     from golois.engine.player import Player, SearchSettings
-    from golois.training.network_file import NetworkFileError
+    from golois.training.network_file import DEFAULT_NETWORK_KOMI, NetworkFileError
 
     if playouts is not None and playouts < 1:
         raise click.BadParameter("must be at least 1", param_hint="--playouts")
@@ -56,7 +59,9 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     except (NetworkFileError, BackendUnavailable, OSError) as error:
         raise click.ClickException(str(error)) from error
     clock = Clock(seconds_per_move=seconds if seconds is not None else (None if playouts else 2.0), playouts=playouts)
-    return Player(evaluator, SearchSettings(batch_size=batch, seed=seed, **search), clock)
+    if network_komi is None and model == "default":
+        network_komi = DEFAULT_NETWORK_KOMI
+    return Player(evaluator, SearchSettings(batch_size=batch, seed=seed, network_komi=network_komi, **search), clock)
 
 
 @click.command("gtp")

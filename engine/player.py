@@ -36,6 +36,7 @@ class SearchSettings:
     noise_alpha: float = 0.0        # Dirichlet noise on the root priors (self-play), 0 = off
     noise_fraction: float = 0.25
     sample_moves: int = 0           # pick by visit counts (not the most visited) for this many moves
+    network_komi: float | None = None  # komi shown in the input planes; None = the game's komi
 
 
 @dataclass
@@ -70,7 +71,7 @@ class Player:
 
     def _new_tree(self) -> _core.Search:
         s = self.settings
-        return _core.Search(komi=self.komi, c_puct=s.c_puct, fpu_reduction=s.fpu_reduction,
+        return _core.Search(komi=self.komi, network_komi=s.network_komi, c_puct=s.c_puct, fpu_reduction=s.fpu_reduction,
                             virtual_loss=s.virtual_loss, seed=s.seed + len(self.history))
 
     @property

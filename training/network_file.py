@@ -18,6 +18,9 @@ import h5py
 from golois.training.safe_layers import UnsafeNetwork, check_safe_description, layer_configs
 
 DEFAULT_NETWORK = Path(__file__).parent / "default" / "golois-default.h5"
+# Every game the bundled network trained on had komi 6.5, so its komi planes
+# (21..30) never showed anything else: at komi 7.5 its move prediction collapses.
+DEFAULT_NETWORK_KOMI = 6.5
 BOARD_SHAPE = (19, 19, 31)
 
 

@@ -5,7 +5,8 @@
 
 namespace golois {
 
-GameHistory::GameHistory(double komi) : state_(komi), snapshots_{PackedBoard::from(state_.board())} {}
+GameHistory::GameHistory(double komi, double network_komi)
+    : state_(komi), snapshots_{PackedBoard::from(state_.board())}, network_komi_(static_cast<float>(network_komi)) {}
 
 void GameHistory::place(int point, Color c) {
   if (!moves_.empty()) throw std::logic_error("setup stones must come before the first move");
@@ -38,7 +39,7 @@ void GameHistory::encode(const std::vector<int>& line, int symmetry, FeatureBuil
   const int wanted = std::max(0, k - 4) / kSnapshotEvery;
   const int first = std::min(wanted, static_cast<int>(snapshots_.size()) - 1);
   const int offset = first * kSnapshotEvery;
-  const GameView view{static_cast<float>(state_.komi()), k + 1 - offset, record.data() + offset, nullptr,
+  const GameView view{network_komi_, k + 1 - offset, record.data() + offset, nullptr,
                       snapshots_.data() + first, nullptr};
   builder.fill(view, k - offset, symmetry, SampleBuffers{out, nullptr, nullptr, nullptr, nullptr}, true);
 }

@@ -15,7 +15,9 @@ namespace golois {
 
 class GameHistory {
  public:
-  explicit GameHistory(double komi = 7.5);
+  // `network_komi` is the komi the input planes show: a network trained on
+  // games of one komi only plays well when its komi plane is that one.
+  GameHistory(double komi, double network_komi);
 
   const GameState& state() const { return state_; }
   double komi() const { return state_.komi(); }
@@ -36,6 +38,7 @@ class GameHistory {
   GameState state_;
   std::vector<uint16_t> moves_;
   std::vector<PackedBoard> snapshots_;  // after 0, S, 2S, ... moves
+  float network_komi_;
 };
 
 }  // namespace golois

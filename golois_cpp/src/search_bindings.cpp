@@ -13,13 +13,20 @@ void raise_if_illegal(MoveError e) {
   if (e != MoveError::kNone) throw py::value_error(std::string("illegal move: ") + move_error_text(e));
 }
 
-SearchTree make_search(double komi, float c_puct, float fpu_reduction, int virtual_loss, float pass_prior,
+SearchTree make_search(double komi, const py::object& network_komi, float c_puct, float fpu_reduction, int virtual_loss, float pass_prior,
                        bool random_symmetry, int max_game_moves, uint64_t seed) {
   if (!(c_puct > 0)) throw py::value_error("c_puct must be positive");
   if (virtual_loss < 0) throw py::value_error("virtual_loss must be >= 0");
   if (!(pass_prior > 0 && pass_prior < 1)) throw py::value_error("pass_prior must be in (0, 1)");
   if (max_game_moves < 1) throw py::value_error("max_game_moves must be >= 1");
-  return SearchTree(komi, {c_puct, fpu_reduction, virtual_loss, pass_prior, random_symmetry, max_game_moves}, seed);
+  SearchSettings settings;
+  settings.c_puct = c_puct;
+  settings.fpu_reduction = fpu_reduction;
+  settings.virtual_loss = virtual_loss;
+  settings.pass_prior = pass_prior;
+  settings.random_symmetry = random_symmetry;
+  settings.max_game_moves = max_game_moves;
+  return SearchTree(komi, network_komi.is_none() ? komi : network_komi.cast<double>(), settings, seed);
 }
 
 int gather(SearchTree& s, const py::handle& inputs) {
@@ -79,7 +86,7 @@ void bind_search(py::module_& m) {
   py::class_<SearchTree>(m, "Search",
                          "PUCT search tree over a live game. gather() writes leaves for the network, apply() "
                          "takes its policy and value (probability that White wins) for them.")
-      .def(py::init(&make_search), py::arg("komi") = 7.5, py::arg("c_puct") = 1.25f, py::arg("fpu_reduction") = 0.25f,
+      .def(py::init(&make_search), py::arg("komi") = 7.5, py::arg("network_komi") = py::none(), py::arg("c_puct") = 1.25f, py::arg("fpu_reduction") = 0.25f,
            py::arg("virtual_loss") = 3, py::arg("pass_prior") = 0.001f, py::arg("random_symmetry") = true,
            py::arg("max_game_moves") = 722, py::arg("seed") = 0)
       .def_property_readonly("komi", [](const SearchTree& s) { return s.game().komi(); })

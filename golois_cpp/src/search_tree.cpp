@@ -30,8 +30,8 @@ bool is_own_eye(const Board& b, int point, Color c) {
   return enemy_diagonals < (edge_diagonals ? 1 : 2);
 }
 
-SearchTree::SearchTree(double komi, const SearchSettings& settings, uint64_t seed)
-    : game_(komi), settings_(settings), rng_(seed), nodes_(1) {}
+SearchTree::SearchTree(double komi, double network_komi, const SearchSettings& settings, uint64_t seed)
+    : game_(komi, network_komi), settings_(settings), rng_(seed), nodes_(1) {}
 
 void SearchTree::place(int point, Color c) {
   if (!pending_.empty()) throw std::logic_error("apply() the pending leaves before changing the game");
@@ -152,7 +152,7 @@ int SearchTree::gather(int max_leaves, float* inputs) {
     }
     const bool collision = leaf.in_flight > 0;
     for (int32_t i : path) nodes_[i].in_flight += 1;
-    PendingLeaf pending{path, {}, 0, s.to_play()};
+    PendingLeaf pending{path, {}, 0, s.to_play(), s.passes() > 0};
     if (collision) {
       // Kept only to take its virtual loss back; it steers later walks away.
       ++collisions;
@@ -182,15 +182,17 @@ void SearchTree::apply(const float* policy, const float* value) {
     }
     const float white_wins = std::clamp(value[slot], 0.0f, 1.0f);
     const float to_play_wins = leaf.to_play == kWhite ? white_wins : 1.0f - white_wins;
-    expand(leaf.path.back(), leaf.candidates, policy + static_cast<size_t>(slot) * kPoints, leaf.symmetry);
+    expand(leaf.path.back(), leaf, policy + static_cast<size_t>(slot) * kPoints);
     backup(leaf.path, 1.0f - to_play_wins, 1);
     ++slot;
   }
   pending_.clear();
 }
 
-void SearchTree::expand(int32_t node, const std::vector<int16_t>& candidates, const float* policy, int symmetry) {
-  const auto& map = kSymmetry.map[symmetry];
+void SearchTree::expand(int32_t node, const PendingLeaf& leaf, const float* policy) {
+  const auto& map = kSymmetry.map[leaf.symmetry];
+  const std::vector<int16_t>& candidates = leaf.candidates;
+  const float pass_prior = leaf.after_pass ? settings_.pass_prior_after_pass : settings_.pass_prior;
   const int32_t base = static_cast<int32_t>(nodes_.size());
   nodes_.resize(nodes_.size() + candidates.size());
   float total = 0.0f;
@@ -198,11 +200,14 @@ void SearchTree::expand(int32_t node, const std::vector<int16_t>& candidates, co
     const int p = candidates[i];
     Node& c = nodes_[base + i];
     c.move = static_cast<int16_t>(p);
-    c.prior = p == kPass ? settings_.pass_prior : std::max(0.0f, policy[map[p]]);
+    c.prior = p == kPass ? 0.0f : std::max(0.0f, policy[map[p]]);
     total += c.prior;
   }
-  for (size_t i = 0; i < candidates.size(); ++i)
-    nodes_[base + i].prior = total > 0 ? nodes_[base + i].prior / total : 1.0f / candidates.size();
+  // The network's moves share what the pass leaves; the pass is last.
+  const size_t moves = candidates.size() - 1;
+  for (size_t i = 0; i < moves; ++i)
+    nodes_[base + i].prior = (1.0f - pass_prior) * (total > 0 ? nodes_[base + i].prior / total : 1.0f / moves);
+  nodes_[base + moves].prior = moves ? pass_prior : 1.0f;
   Node& n = nodes_[node];
   n.first_child = base;
   n.num_children = static_cast<int16_t>(candidates.size());

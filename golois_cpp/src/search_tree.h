@@ -24,7 +24,8 @@ struct SearchSettings {
   float c_puct = 1.25f;
   float fpu_reduction = 0.25f;  // unvisited child: parent value minus this * sqrt(visited prior)
   int virtual_loss = 3;
-  float pass_prior = 0.001f;    // the network has no pass output
+  float pass_prior = 0.001f;    // the network has no pass output...
+  float pass_prior_after_pass = 0.1f;  // ...but answering a pass with a pass ends the game: worth a look
   bool random_symmetry = true;  // each leaf is seen through one of the 8 symmetries
   int max_game_moves = 722;     // a game this long is scored as it stands
 };
@@ -39,7 +40,7 @@ struct ChildStats {
 
 class SearchTree {
  public:
-  SearchTree(double komi, const SearchSettings& settings, uint64_t seed);
+  SearchTree(double komi, double network_komi, const SearchSettings& settings, uint64_t seed);
 
   const GameHistory& game() const { return game_; }
   const SearchSettings& settings() const { return settings_; }
@@ -86,10 +87,11 @@ class SearchTree {
     std::vector<int16_t> candidates;
     int symmetry;
     Color to_play;
+    bool after_pass;
   };
 
   int32_t select_child(int32_t parent) const;
-  void expand(int32_t node, const std::vector<int16_t>& candidates, const float* policy, int symmetry);
+  void expand(int32_t node, const PendingLeaf& leaf, const float* policy);
   void backup(const std::vector<int32_t>& path, float value, int undo_in_flight);
   std::vector<int16_t> candidate_moves(const GameState& s) const;
   float terminal_value(const GameState& s) const;  // for the player who just moved
