@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from golois.engine import BACKENDS
+from golois.engine.gtp_client import EngineFailure
 
 MODEL_HELP = "Network .h5 file, or 'default' for the bundled network."
 
@@ -80,7 +81,7 @@ def _wrap_errors(function: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return function(*args, **kwargs)
-        except ValueError as error:
+        except (ValueError, EngineFailure) as error:
             raise click.ClickException(str(error)) from error
     return wrapper
 

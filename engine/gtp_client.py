@@ -14,6 +14,10 @@ class EngineFailure(Exception):
     """The engine crashed, hung past its deadline, or broke the protocol."""
 
 
+class EngineTimeout(EngineFailure):
+    """The engine did not answer in time."""
+
+
 class GtpCommandError(Exception):
     """The engine answered `? message`."""
 
@@ -53,7 +57,7 @@ class GtpClient:
             try:
                 line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise EngineFailure(f"{self.name} did not answer {command.split()[0]!r} within {timeout:g} s") from None
+                raise EngineTimeout(f"{self.name} did not answer {command.split()[0]!r} within {timeout:g} s") from None
             if line is None:
                 raise EngineFailure(f"{self.name} exited while answering {command.split()[0]!r}")
             line = line.rstrip("\r\n")

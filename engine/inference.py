@@ -152,7 +152,7 @@ _CONVERTERS: dict[str, Callable[..., RunBatch]] = {
 }
 
 
-def test_batch(size: int, seed: int = 7) -> np.ndarray:
+def check_batch(size: int, seed: int = 7) -> np.ndarray:
     """Random binary planes with the constant plane set: enough to compare backends."""
     rng = np.random.default_rng(seed)
     planes = (rng.random((size, *BOARD_SHAPE)) < 0.3).astype(np.float32)
@@ -198,7 +198,7 @@ def load_evaluator(model_path: str | Path, backend: str = "auto", threads: int =
         raise ValueError(f"unknown backend {backend!r}; choose auto or one of {', '.join(BACKENDS)}")
     set_tensorflow_threads(threads)
     model = load_network(model_path)
-    planes = test_batch(batch_size)
+    planes = check_batch(batch_size)
     expected_policy, expected_value = model(planes, training=False)
     expected = (expected_policy.numpy(), expected_value.numpy().reshape(-1))
     wanted = list(BACKENDS) if backend == "auto" else [backend, "tensorflow"]

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from golois import BLACK, WHITE, _core
 from golois.engine.coords import colour_letter, gtp_vertex, parse_gtp_vertex
-from golois.engine.gtp_client import EngineFailure, GtpClient, GtpCommandError
+from golois.engine.gtp_client import EngineFailure, EngineTimeout, GtpClient, GtpCommandError
 from golois.engine.sgf_writer import game_sgf, result_text
 
 SETUP_TIMEOUT = 300.0  # seconds for a fresh engine to answer (loading a network, converting it)
@@ -101,6 +101,8 @@ class _Referee:
         start = time.monotonic()
         try:
             answer = self.engines[colour].send(f"genmove {colour_letter(colour).lower()}", limit)
+        except EngineTimeout as error:
+            return other, "time" if s.seconds_per_move else "failure", str(error)
         except (EngineFailure, GtpCommandError) as error:
             return other, "failure", str(error)
         elapsed = time.monotonic() - start

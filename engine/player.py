@@ -66,7 +66,7 @@ class Player:
         self.komi = self.komi if komi is None else komi
         self.setup: list[tuple[int, int]] = []
         self.history: list[tuple[int, int]] = []  # (point, colour), passes included
-        self._low_winrate_moves = 0
+        self._low_winrate_moves = {BLACK: 0, WHITE: 0}  # our moves in a row under resign_below
         self.tree = self._new_tree()
 
     def _new_tree(self) -> _core.Search:
@@ -174,7 +174,7 @@ class Player:
         children = self.tree.root_children(8)
         winrate = self.tree.root_winrate
         report = SearchReport(self._choose(children), winrate, playouts, time.perf_counter() - start, children)
-        if self._should_resign(winrate):
+        if self._should_resign(colour, winrate):
             report.move = RESIGN
             return report
         self.play(report.move, colour)
@@ -196,8 +196,9 @@ class Player:
         score = self.tree.score()  # Black minus White, area, komi included
         return score > 0 if colour == BLACK else score < 0
 
-    def _should_resign(self, winrate: float) -> bool:
+    def _should_resign(self, colour: int, winrate: float) -> bool:
         s = self.settings
-        self._low_winrate_moves = self._low_winrate_moves + 1 if winrate < s.resign_below else 0
-        return len(self.history) >= s.resign_min_moves and self._low_winrate_moves >= s.resign_after
+        low = self._low_winrate_moves
+        low[colour] = low[colour] + 1 if winrate < s.resign_below else 0
+        return len(self.history) >= s.resign_min_moves and low[colour] >= s.resign_after
 

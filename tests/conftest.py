@@ -132,3 +132,25 @@ def same_batch(a: golois.Batch, b: golois.Batch) -> bool:
 
 def copy_batch(batch: golois.Batch) -> golois.Batch:
     return golois.Batch(*(a.copy() for a in batch))
+
+
+@pytest.fixture(scope="session")
+def default_evaluator():
+    """The bundled network on ONNX Runtime (converted once per test session)."""
+    from golois.engine.inference import load_evaluator
+
+    return load_evaluator("default", backend="onnxruntime")
+
+
+@pytest.fixture
+def make_player(default_evaluator):
+    """make_player(playouts=8, **search settings) -> a Player on the bundled network."""
+    from golois.engine.clock import Clock
+    from golois.engine.player import Player, SearchSettings
+    from golois.training.network_file import DEFAULT_NETWORK_KOMI
+
+    def make(playouts: int = 8, **settings) -> Player:
+        settings.setdefault("network_komi", DEFAULT_NETWORK_KOMI)
+        return Player(default_evaluator, SearchSettings(batch_size=8, **settings), Clock(playouts=playouts))
+
+    return make

@@ -97,3 +97,7 @@ main.add_command(gtp_command)
 main.add_command(match_command)
 main.add_command(selfplay_command)
 bench.add_command(bench_engine_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Matches refereed here (against GNU Go and deliberately faulty engines), and self-play."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from golois import BLACK, Dataset, _core
+from golois.engine.bench import bench_engine
+from golois.engine.gtp_client import EngineFailure
+from golois.engine.match import MatchSettings, play_match, wilson_interval
+from golois.engine.selfplay import play_selfplay
+
+FAULTY = Path(__file__).parent / "engines" / "faulty_gtp.py"
+GNUGO = shutil.which("gnugo") or ("/usr/games/gnugo" if Path("/usr/games/gnugo").exists() else None)
+needs_gnugo = pytest.mark.skipif(GNUGO is None, reason="GNU Go is not installed (apt-get install gnugo)")
+
+
+def faulty(mode: str) -> str:
+    return f"{sys.executable} {FAULTY} {mode}"
+
+
+def gnugo(level: int = 0) -> str:
+    return f"{GNUGO} --mode gtp --level {level} --chinese-rules --capture-all-dead"
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson_interval(18, 20)
+    assert low == pytest.approx(0.699, abs=1e-3) and high == pytest.approx(0.972, abs=1e-3)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(20, 20)[1] == 1.0
+
+
+def read_moves(sgf_path: Path) -> list[tuple[int, int]]:
+    (parsed,) = _core.parse_sgf(sgf_path.read_text())
+    assert parsed.ok, parsed.detail
+    return [(q, c) for q, c, _, _ in parsed.game.moves]
+
+
+@needs_gnugo
+def test_golois_against_gnu_go(tmp_path: Path) -> None:
+    ours = f"{sys.executable} -m golois.cli gtp --playouts 4 --backend tensorflow -q"
+    settings = MatchSettings(games=2, max_moves=40)
+    summary = play_match(ours, gnugo(), tmp_path, settings)
+    assert summary["games"] == 2 and summary["void"] == 0
+    assert summary["first"]["name"].startswith("Golois") and summary["second"]["name"].startswith("GNU Go")
+    for outcome, black in zip(summary["outcomes"], ("Golois", "GNU Go"), strict=True):
+        assert outcome["black"].startswith(black)
+        assert outcome["reason"] in ("move limit", "resignation") and outcome["moves"] <= 40
+        moves = read_moves(tmp_path / outcome["sgf"])
+        assert len(moves) == outcome["moves"] and moves[0][1] == BLACK
+    assert json.loads((tmp_path / "summary.json").read_text())["games"] == 2
+
+
+@needs_gnugo
+@pytest.mark.parametrize("mode, reason, detail", [
+    ("illegal", "illegal move", "D4 (point occupied)"),
+    ("crash", "failure", "exited"),
+    ("garbage", "failure", "protocol"),
+    ("hang", "failure", "did not answer"),
+])
+def test_a_faulty_engine_loses_and_the_match_goes_on(tmp_path: Path, mode: str, reason: str, detail: str) -> None:
+    settings = MatchSettings(games=2, move_timeout=2.0, max_moves=30)
+    summary = play_match(faulty(mode), gnugo(), tmp_path, settings)
+    assert summary["games"] == 2
+    for outcome in summary["outcomes"]:
+        assert outcome["winner"] == "second" and outcome["reason"] == reason and detail in outcome["detail"]
+        assert (tmp_path / outcome["sgf"]).exists()
+    assert summary["first_wins"] == 0
+
+
+@needs_gnugo
+def test_an_engine_over_the_time_limit_loses(tmp_path: Path) -> None:
+    settings = MatchSettings(games=1, seconds_per_move=1.0, margin=0.5, max_moves=10)
+    summary = play_match(faulty("slow"), gnugo(), tmp_path, settings)
+    (outcome,) = summary["outcomes"]
+    assert outcome["reason"] == "time" and outcome["winner"] == "second"
+
+
+def test_an_engine_that_cannot_start_stops_the_match_clearly(tmp_path: Path) -> None:
+    with pytest.raises(EngineFailure, match="cannot start '/nonexistent/engine'"):
+        play_match("/nonexistent/engine", faulty("illegal"), tmp_path, MatchSettings(games=1))
+
+
+def test_selfplay_writes_games_the_trainer_reads(tmp_path: Path, make_player) -> None:
+    player = make_player(playouts=2, noise_alpha=0.03, sample_moves=10, resign_min_moves=0)
+    out = tmp_path / "selfplay.data"
+    summary = play_selfplay(player, 2, out, tmp_path / "sgf")
+    assert "2 games" in summary
+    games = _core.read_games(str(out))
+    assert len(games) == 2 and len(list((tmp_path / "sgf").glob("*.sgf"))) == 2
+    for game in games:
+        assert game.replay_error() == ""
+        values = [v for _, _, v, _ in game.moves]
+        assert all(0.0 <= v <= 1.0 for v in values)
+        assert game.result in ("B", "W", "draw")
+    assert games[0].moves != games[1].moves  # noise and sampling: not the same game twice
+    dataset = Dataset(out, progress=False)
+    x, policy, value = np.zeros((8, 19, 19, 31), np.float32), np.zeros((8, 361), np.float32), np.zeros(8, np.float32)
+    dataset.get_batch(x, policy, value, np.zeros((8, 19, 19, 2), np.float32), np.zeros((8, 19, 19, 1), np.float32), 0)
+    assert np.all(policy.sum(1) == 1) and np.all((value >= 0) & (value <= 1)) and value.std() > 0
+
+
+def test_bench_engine_reports_both_rates(make_player) -> None:
+    result = bench_engine(make_player(), seconds=0.2)
+    assert result["backend"] == "onnxruntime" and result["batch"] == 8
+    assert result["raw_positions_per_s"] > 0 and result["playouts_per_s"] > 0
+    assert result["ratio"] == pytest.approx(result["playouts_per_s"] / result["raw_positions_per_s"], abs=1e-3)

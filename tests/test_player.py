@@ -1,0 +1,141 @@
+"""The player: inference backends, the search loop, its decisions, and the clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from golois import BLACK, PASS, WHITE
+from golois.engine import BACKENDS
+from golois.engine.clock import Clock
+from golois.engine.inference import TOLERANCE, Evaluator, check_batch, load_evaluator
+from golois.engine.player import RESIGN, Player, SearchSettings
+from golois.training.network_file import NetworkFileError, load_network
+
+SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_each_backend_reproduces_keras(backend: str) -> None:
+    evaluator = load_evaluator("default", backend=backend, batch_size=4)
+    assert evaluator.backend == backend
+    planes = check_batch(5, seed=3)  # another size than the conversion's check batch
+    policy, value = load_network("default")(planes, training=False)
+    got_policy, got_value = evaluator(planes)
+    assert got_policy.shape == (5, 361) and got_value.shape == (5,)
+    assert np.max(np.abs(got_policy - policy.numpy())) <= TOLERANCE
+    assert np.max(np.abs(got_value - value.numpy().reshape(-1))) <= TOLERANCE
+
+
+def test_auto_picks_the_fastest_backend_that_matches() -> None:
+    lines: list[str] = []
+    evaluator = load_evaluator("default", log=lines.append)
+    assert evaluator.backend in evaluator.timings_ms
+    assert evaluator.timings_ms[evaluator.backend] == min(evaluator.timings_ms.values())
+    assert lines and lines[0].startswith(f"inference backend: {evaluator.backend}")
+
+
+def test_unknown_backend_and_bad_files_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown backend"):
+        load_evaluator("default", backend="cuda")
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not an hdf5 file")
+    with pytest.raises(NetworkFileError):
+        load_evaluator(junk)
+
+
+@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models is not here")
+@pytest.mark.parametrize("name", ["cocorigo-resnet.h5", "gonet-mixnet-tfoplambda.h5",
+                                  "gonet-convnext-legacy-depthwise.h5", "cocorigo-shufflenet.h5"])
+def test_real_course_networks_play(name: str) -> None:
+    evaluator = load_evaluator(SHARED_MODELS / name, batch_size=8)
+    player = Player(evaluator, SearchSettings(batch_size=8), Clock(playouts=16))
+    report = player.genmove(BLACK)
+    assert 0 <= report.move < PASS and player.history == [(report.move, BLACK)]
+
+
+def test_genmove_plays_a_legal_move_and_undo_takes_it_back(make_player) -> None:
+    player = make_player(playouts=24)
+    player.play(72, BLACK)
+    before = player.tree.board().copy()
+    report = player.genmove(WHITE)
+    assert report.move != RESIGN and report.playouts >= 24
+    assert player.history == [(72, BLACK), (report.move, WHITE)]
+    assert player.tree.board()[report.move] == WHITE
+    player.undo()
+    assert np.array_equal(player.tree.board(), before) and player.to_play == WHITE
+    with pytest.raises(ValueError, match="illegal"):
+        player.play(72, WHITE)
+
+
+def test_handicap_stones_then_white_plays_first(make_player) -> None:
+    player = make_player()
+    for point in (72, 288):
+        player.place(point, BLACK)
+    assert player.to_play == WHITE
+    report = player.genmove(WHITE)
+    player.undo()
+    assert player.setup == [(72, BLACK), (288, BLACK)] and player.history == []
+    assert report.move not in (72, 288)
+
+
+def test_a_won_game_is_ended_by_passing_after_the_opponent_passes(make_player) -> None:
+    player = make_player()
+    for row in range(19):
+        player.place(19 * row + 9, BLACK)  # Black's wall: the whole board is Black's area
+    player.play(PASS, WHITE)
+    report = player.genmove(BLACK)
+    assert report.move == PASS and report.playouts == 0 and player.game_over()
+
+
+def white_always_wins(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.full((len(planes), 361), 1 / 361, np.float32), np.ones(len(planes), np.float32)
+
+
+def test_a_lost_game_is_resigned_after_a_few_moves() -> None:
+    evaluator = Evaluator("numpy", white_always_wins, "white-always-wins", 8)
+    player = Player(evaluator, SearchSettings(batch_size=8, resign_min_moves=0, resign_after=3), Clock(playouts=16))
+    moves = []
+    for _ in range(3):
+        moves.append(player.genmove(BLACK).move)
+        if moves[-1] != RESIGN:
+            player.genmove(WHITE)
+    assert RESIGN not in moves[:2] and moves[2] == RESIGN
+    assert player.genmove(WHITE).move != RESIGN  # White is winning
+
+
+def test_fixed_seed_fixed_playouts_same_moves(default_evaluator) -> None:
+    def game(seed: int) -> list[int]:
+        player = Player(default_evaluator, SearchSettings(batch_size=8, seed=seed), Clock(playouts=32))
+        return [player.genmove(colour).move for colour in (BLACK, WHITE, BLACK, WHITE)]
+
+    assert game(4) == game(4)
+
+
+def test_noise_and_sampling_vary_the_opening(default_evaluator) -> None:
+    def first_moves(seed: int) -> list[int]:
+        settings = SearchSettings(batch_size=8, seed=seed, noise_alpha=0.3, sample_moves=10)
+        player = Player(default_evaluator, settings, Clock(playouts=16))
+        return [player.genmove(colour).move for colour in (BLACK, WHITE, BLACK)]
+
+    assert len({tuple(first_moves(seed)) for seed in range(4)}) > 1
+
+
+def test_clock_budgets() -> None:
+    assert Clock().budget(0).cpu_seconds == 2.0
+    assert Clock(seconds_per_move=None, playouts=50).budget(0).playouts == 50
+    clock = Clock()
+    clock.set_time_settings(300, 0, 0)
+    assert clock.budget(0).wall_seconds == pytest.approx(2.5)  # 300 s over 120 moves of ours
+    clock.set_time_left(10, 0)
+    assert clock.budget(200).wall_seconds == pytest.approx(0.5)  # never plan over fewer than 20 moves
+    clock.set_time_settings(0, 30, 5)
+    assert clock.budget(0).wall_seconds == pytest.approx(30 / 5 - 0.3)
+    clock.set_time_settings(0, 0, 0)  # no limit: back to the per-move default
+    assert clock.budget(0).cpu_seconds == 2.0
+    with pytest.raises(ValueError):
+        clock.set_time_settings(-1, 0, 0)
+    with pytest.raises(ValueError):
+        clock.set_time_settings(0, 10, 0)
