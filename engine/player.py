@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -56,7 +57,9 @@ class Player:
         self.evaluator = evaluator
         self.settings = settings or SearchSettings()
         self.clock = clock or Clock()
-        self._planes = np.zeros((self.settings.batch_size, *BOARD_SHAPE), np.float32)
+        # Two buffers: the next batch is gathered into one while the network reads the other.
+        self._planes = np.zeros((2, self.settings.batch_size, *BOARD_SHAPE), np.float32)
+        self._gatherer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="golois-gather")
         self._random = random.Random(self.settings.seed)
         self.new_game(komi)
 
@@ -114,21 +117,36 @@ class Player:
 
     # ---------------------------------------------------------------- thinking
 
-    def search_step(self) -> None:
-        """One batch: gather leaves, run the network on them, back the values up."""
-        count = self.tree.gather(self._planes)
-        if count:
-            policy, value = self.evaluator(self._planes[:count])
-            self.tree.apply(policy, value, count)
-
     def think(self, budget: MoveBudget, should_stop: Callable[[], bool] = lambda: False,
               on_step: Callable[[], None] | None = None) -> int:
-        """Searches the current position within `budget`; returns the new playouts."""
+        """Searches the current position within `budget`; returns the new playouts.
+
+        The tree (C++, no GIL) gathers the next batch of leaves in a worker
+        thread while the network evaluates the current one here; the tree
+        is only touched by one of them at a time.
+        """
+        try:
+            return self._search_until(budget, should_stop, on_step)
+        finally:
+            self.tree.discard_pending()  # the batch gathered last, never evaluated
+
+    def _search_until(self, budget: MoveBudget, should_stop: Callable[[], bool],
+                      on_step: Callable[[], None] | None) -> int:
         start_visits = self.tree.root_visits
         start_cpu, start_wall = time.process_time(), time.perf_counter()
         noise_pending = self.settings.noise_alpha > 0
+        current = 0
+        count = self.tree.gather(self._planes[current])
         while True:
-            self.search_step()
+            following = self._gatherer.submit(self.tree.gather, self._planes[1 - current])
+            try:
+                if count:
+                    policy, value = self.evaluator(self._planes[current, :count])
+            finally:
+                next_count = following.result()
+            if count:
+                self.tree.apply(policy, value, count)
+            current, count = 1 - current, next_count
             if noise_pending and self.tree.root_expanded:
                 self.tree.add_root_noise(self.settings.noise_alpha, self.settings.noise_fraction)
                 noise_pending = False
@@ -136,9 +154,7 @@ class Player:
                 on_step()
             done = self.tree.root_visits - start_visits
             cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
-            if should_stop() or self._budget_spent(budget, done, cpu, wall):
-                return done
-            if self._decided(budget, done, cpu, wall):
+            if should_stop() or self._budget_spent(budget, done, cpu, wall) or self._decided(budget, done, cpu, wall):
                 return done
 
     @staticmethod
@@ -156,9 +172,7 @@ class Player:
             if not seconds or playouts < self.settings.batch_size or wall <= 0:
                 return False
             remaining = min(seconds) * playouts / max(cpu, wall, 1e-6)
-        top = self.tree.root_children(1)[:2]
-        lead = top[0]["visits"] - (top[1]["visits"] if len(top) > 1 else 0)
-        return lead > remaining
+        return self.tree.root_visit_lead > remaining
 
     def genmove(self, colour: int, budget: MoveBudget | None = None,
                 should_stop: Callable[[], bool] = lambda: False) -> SearchReport:

@@ -68,14 +68,26 @@ def test_first_batch_is_the_root_then_virtual_loss_spreads_the_leaves() -> None:
     assert sum(c["visits"] for c in search.root_children()) == 8
 
 
-def test_gather_twice_without_apply_is_refused() -> None:
-    search = _core.Search()
-    planes = np.zeros((4, *PLANES), np.float32)
-    search.gather(planes)
+def test_two_batches_may_be_pending_and_apply_takes_the_oldest() -> None:
+    search = _core.Search(seed=1, random_symmetry=False)
+    run(search, 1)
+    first, second = np.zeros((4, *PLANES), np.float32), np.zeros((4, *PLANES), np.float32)
+    assert search.gather(first) == 4 and search.gather(second) == 4
+    assert not set(map(tuple, first.reshape(4, -1))) & set(map(tuple, second.reshape(4, -1)))  # other leaves
     with pytest.raises(RuntimeError, match="apply"):
-        search.gather(planes)
+        search.gather(first)
     with pytest.raises(RuntimeError, match="apply"):
         search.play(point(3, 3), BLACK)
+    with pytest.raises(ValueError, match="has 4 leaves, not 3"):
+        search.apply(*uniform(first[:3]), 3)
+    search.apply(*uniform(first), 4)
+    search.apply(*uniform(second), 4)
+    assert search.root_visits == 9 and search.pending_batches == 0
+    search.gather(first)
+    search.discard_pending()
+    assert search.pending_batches == 0 and search.root_visits == 9
+    run(search, 20)
+    assert search.root_visits >= 29
 
 
 def test_bad_arrays_are_refused() -> None:

@@ -43,7 +43,7 @@ void apply(SearchTree& s, const py::handle& policy, const py::handle& value, int
   if (!p || p.ndim() != 2 || p.shape(1) != kPoints || p.shape(0) < count)
     throw py::value_error("policy must be an array of shape (N, 361) with N >= " + std::to_string(count));
   if (!v || v.size() < count) throw py::value_error("value must hold at least " + std::to_string(count) + " values");
-  s.apply(p.data(), v.data());
+  s.apply(p.data(), v.data(), count);
 }
 
 py::array_t<uint8_t> board_colours(const SearchTree& s) {
@@ -121,14 +121,19 @@ void bind_search(py::module_& m) {
            "Tromp-Taylor area of Black minus White minus komi, as the board stands.")
       .def("encode", &encode_root, py::arg("symmetry") = 0, "The 31 input planes of the current position.")
       .def("gather", &gather, py::arg("inputs"),
-           "Walks to up to len(inputs) leaves and writes their planes; returns how many need the network.")
+           "Walks to up to len(inputs) leaves and writes their planes; returns how many need the network. "
+           "Releases the GIL: the next batch can be gathered while the network evaluates the last one.")
       .def("apply", &apply, py::arg("policy"), py::arg("value"), py::arg("count"),
-           "Network output for the `count` leaves of the last gather().")
+           "Network output for the `count` leaves of the oldest pending gather().")
+      .def("discard_pending", &SearchTree::discard_pending, "Takes back the walks of every pending batch.")
+      .def_property_readonly("pending_batches", &SearchTree::pending_batches)
       .def("add_root_noise", &SearchTree::add_root_noise, py::arg("alpha"), py::arg("fraction"))
       .def_property_readonly("root_expanded", &SearchTree::root_expanded)
       .def_property_readonly("root_visits", &SearchTree::root_visits)
       .def_property_readonly("root_winrate", &SearchTree::root_winrate, "Win rate of the side to move.")
       .def("best_move", &SearchTree::best_move)
+      .def_property_readonly("root_visit_lead", &SearchTree::root_visit_lead,
+                             "Visits of the most visited root move minus the runner-up's.")
       .def("root_children", &children, py::arg("max_pv") = 10,
            "Root moves, most visited first: dicts of move, visits, winrate, prior, pv.");
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
 
 #include "symmetry.h"
 
@@ -124,13 +125,14 @@ int32_t SearchTree::select_child(int32_t parent) const {
 }
 
 int SearchTree::gather(int max_leaves, float* inputs) {
-  if (!pending_.empty()) throw std::logic_error("apply() the previous batch before gathering again");
+  if (pending_.size() >= kMaxPendingBatches) throw std::logic_error("apply() a pending batch before gathering again");
   if (game_.state().passes() >= 2) return 0;  // the game is over
   std::uniform_int_distribution<int> symmetry(0, kSymmetries - 1);
-  int collisions = 0;
+  Batch batch;
+  int leaves = 0, collisions = 0;
   std::vector<int32_t> path;
   std::vector<int> line;
-  for (int walk = 0; walk < 4 * max_leaves && static_cast<int>(pending_.size()) - collisions < max_leaves; ++walk) {
+  for (int walk = 0; walk < 4 * max_leaves && leaves < max_leaves && collisions <= max_leaves; ++walk) {
     GameState s = game_.state();
     path.assign(1, 0);
     line.clear();
@@ -152,30 +154,44 @@ int SearchTree::gather(int max_leaves, float* inputs) {
     }
     const bool collision = leaf.in_flight > 0;
     for (int32_t i : path) nodes_[i].in_flight += 1;
-    PendingLeaf pending{path, {}, 0, s.to_play(), s.passes() > 0};
+    PendingLeaf pending{path, {}, -1, s.to_play(), s.passes() > 0};
     if (collision) {
-      // Kept only to take its virtual loss back; it steers later walks away.
-      ++collisions;
-      pending.symmetry = -1;
+      ++collisions;  // kept only to take its virtual loss back; it steers later walks away
     } else {
       pending.candidates = candidate_moves(s);
       pending.symmetry = settings_.random_symmetry ? symmetry(rng_) : 0;
-      const size_t slot = pending_.size() - collisions;
-      game_.encode(line, pending.symmetry, builder_, inputs + slot * kPlaneFloats);
+      game_.encode(line, pending.symmetry, builder_, inputs + static_cast<size_t>(leaves) * kPlaneFloats);
+      ++leaves;
     }
-    pending_.push_back(std::move(pending));
-    if (collisions > max_leaves) break;
+    batch.push_back(std::move(pending));
   }
-  if (static_cast<int>(pending_.size()) == collisions) {  // nothing for the network: undo now
-    apply(nullptr, nullptr);
+  if (leaves == 0) {
+    undo_walks(batch);
     return 0;
   }
-  return static_cast<int>(pending_.size()) - collisions;
+  pending_.push_back(std::move(batch));
+  return leaves;
 }
 
-void SearchTree::apply(const float* policy, const float* value) {
+void SearchTree::undo_walks(const Batch& batch) {
+  for (const PendingLeaf& leaf : batch)
+    for (int32_t i : leaf.path) nodes_[i].in_flight -= 1;
+}
+
+void SearchTree::discard_pending() {
+  for (const Batch& batch : pending_) undo_walks(batch);
+  pending_.clear();
+}
+
+void SearchTree::apply(const float* policy, const float* value, int count) {
+  if (pending_.empty()) throw std::logic_error("no pending batch to apply");
+  const auto leaves = std::count_if(pending_.front().begin(), pending_.front().end(),
+                                    [](const PendingLeaf& leaf) { return leaf.symmetry >= 0; });
+  if (leaves != count)
+    throw std::invalid_argument("the pending batch has " + std::to_string(leaves) + " leaves, not " +
+                                std::to_string(count));
   int slot = 0;
-  for (const PendingLeaf& leaf : pending_) {
+  for (const PendingLeaf& leaf : pending_.front()) {
     if (leaf.symmetry < 0) {
       for (int32_t i : leaf.path) nodes_[i].in_flight -= 1;
       continue;
@@ -186,7 +202,7 @@ void SearchTree::apply(const float* policy, const float* value) {
     backup(leaf.path, 1.0f - to_play_wins, 1);
     ++slot;
   }
-  pending_.clear();
+  pending_.pop_front();
 }
 
 void SearchTree::expand(int32_t node, const PendingLeaf& leaf, const float* policy) {
@@ -253,6 +269,21 @@ int SearchTree::best_move() const {
       best = index;
   }
   return best < 0 ? kPass : nodes_[best].move;
+}
+
+int SearchTree::root_visit_lead() const {
+  const Node& root = nodes_[0];
+  int first = 0, second = 0;
+  for (int i = 0; i < root.num_children; ++i) {
+    const int v = nodes_[root.first_child + i].visits;
+    if (v > first) {
+      second = first;
+      first = v;
+    } else if (v > second) {
+      second = v;
+    }
+  }
+  return first - second;
 }
 
 std::vector<ChildStats> SearchTree::root_children(int max_pv) const {

@@ -3,7 +3,10 @@
 // The network runs outside, on batches: gather() walks down the tree to up
 // to N leaves, using virtual loss so that the walks spread out, and writes
 // each leaf's input planes; apply() takes the network's policy and value for
-// those leaves, expands them and backs the values up. Terminal positions
+// the oldest gathered batch, expands its leaves and backs the values up.
+// Two batches may be pending, so that the next batch can be gathered (in
+// another thread) while the network evaluates the current one; gather() and
+// apply() themselves must not run at the same time. Terminal positions
 // (two passes) are scored by Tromp-Taylor area and never reach the network.
 //
 // Values are win probabilities in [0, 1]. A node's `value_sum` is seen by
@@ -12,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <random>
 #include <vector>
 
@@ -52,11 +56,16 @@ class SearchTree {
 
   // Up to `max_leaves` leaves; writes their planes to `inputs` (one
   // 19*19*31 block each) and returns how many need the network. May return
-  // 0 when every walk ended in a terminal position (already backed up).
+  // 0 when every walk ended in a terminal position (already backed up); no
+  // batch is pending then.
   int gather(int max_leaves, float* inputs);
-  // Network output for the leaves of the last gather(): policy[n][361] and
-  // value[n], value = probability that White wins.
-  void apply(const float* policy, const float* value);
+  // Network output for the oldest pending batch: policy[n][361] and
+  // value[n], value = probability that White wins; `count` must be the
+  // number gather() returned for that batch.
+  void apply(const float* policy, const float* value, int count);
+  // Forgets every pending batch (their walks are taken back).
+  void discard_pending();
+  int pending_batches() const { return static_cast<int>(pending_.size()); }
 
   // Dirichlet noise on the root priors (self-play); expands the root first
   // if needed, so call it between apply() and the next gather().
@@ -66,6 +75,8 @@ class SearchTree {
   int root_visits() const { return nodes_[0].visits; }
   float root_winrate() const;  // for the side to move
   int best_move() const;       // most visits (then prior); pass if no child
+  // Visits of the most visited root move minus those of the runner-up.
+  int root_visit_lead() const;
   // Children of the root, most visited first, with their principal variations.
   std::vector<ChildStats> root_children(int max_pv) const;
 
@@ -103,7 +114,10 @@ class SearchTree {
   std::mt19937_64 rng_;
   FeatureBuilder builder_;
   std::vector<Node> nodes_;  // nodes_[0] is the root; children are contiguous
-  std::vector<PendingLeaf> pending_;
+  using Batch = std::vector<PendingLeaf>;  // collisions (symmetry -1) only hold virtual loss
+  static constexpr size_t kMaxPendingBatches = 2;
+  void undo_walks(const Batch& batch);
+  std::deque<Batch> pending_;
 };
 
 // True if `point` is an eye of `c`: all neighbours are c (or the edge) and
