@@ -99,18 +99,19 @@ def _wrap_errors(function: Callable) -> Callable:
               help="Without --time: seconds after which a silent engine loses.")
 @click.option("--komi", type=float, default=7.5, show_default=True)
 @click.option("--max-moves", type=int, default=600, show_default=True, help="Longer games are scored as they stand.")
+@click.option("--parallel", type=int, default=1, show_default=True, help="Games played at the same time.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @_wrap_errors
 def match_command(black: str, white: str, games: int, out: Path, seconds: float | None, margin: float,
-                  move_timeout: float, komi: float, max_moves: int, as_json: bool) -> None:
+                  move_timeout: float, komi: float, max_moves: int, parallel: int, as_json: bool) -> None:
     """Play GTP engines against each other, scored by area (Tromp-Taylor)."""
     from golois.engine.match import MatchSettings, play_match
 
-    if games < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--games")
+    if games < 1 or parallel < 1:
+        raise click.BadParameter("--games and --parallel must be at least 1")
     settings = MatchSettings(games=games, seconds_per_move=seconds, margin=margin, move_timeout=move_timeout,
                              komi=komi, max_moves=max_moves)
-    summary = play_match(black, white, out, settings, progress=True)
+    summary = play_match(black, white, out, settings, progress=True, parallel=parallel)
     click.echo(json.dumps(summary, indent=2) if as_json else summary["text"])
 
 

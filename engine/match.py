@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -141,34 +142,84 @@ def _engine_name(client: GtpClient, fallback: str) -> str:
         return fallback
 
 
-def play_match(first: str, second: str, out: Path, settings: MatchSettings, progress: bool = False) -> dict:
-    """Plays settings.games games, colours alternating (`first` is Black in game 1)."""
+class _MatchRun:
+    """Shared state of a match whose games may run in parallel, each worker with its own engines."""
+
+    def __init__(self, first: str, second: str, out: Path, settings: MatchSettings, progress: bool) -> None:
+        self.commands = {"first": first, "second": second}
+        self.out, self.settings = out, settings
+        self.names: dict[str, str] = {}
+        self.outcomes: dict[int, GameOutcome] = {}
+        self.next_game = 0
+        self.failure: EngineFailure | None = None
+        self.lock = threading.Lock()
+        self.bar = tqdm(total=settings.games, desc="match", unit="game", disable=not progress)
+
+    def take_game(self) -> int | None:
+        with self.lock:
+            if self.next_game >= self.settings.games or self.failure:
+                return None
+            self.next_game += 1
+            return self.next_game - 1
+
+    def start_engine(self, key: str, worker: int) -> GtpClient:
+        client = GtpClient(self.commands[key], self.out / f"{key}-engine-{worker + 1}.log", key)
+        name = _engine_name(client, self.commands[key])
+        with self.lock:
+            if key not in self.names:
+                self.names[key] = name
+                if self.names.get("first") == self.names.get("second"):
+                    self.names = {k: f"{n} ({k})" for k, n in self.names.items()}
+        return client
+
+    def worker(self, number: int) -> None:
+        clients: dict[str, GtpClient | None] = {"first": None, "second": None}
+        try:
+            while (index := self.take_game()) is not None:
+                for key in clients:
+                    clients[key] = clients[key] or self.start_engine(key, number)
+                order = ("first", "second") if index % 2 == 0 else ("second", "first")
+                outcome = _play_one(index + 1, order, clients, self.names, self.settings, self.out)
+                with self.lock:
+                    self.outcomes[index] = outcome
+                    self.summary()
+                    self.bar.update(1)
+                    self.bar.set_postfix_str(_score_line(list(self.outcomes.values())))
+        except EngineFailure as error:
+            with self.lock:
+                self.failure = self.failure or error
+        finally:
+            for client in clients.values():
+                if client is not None:
+                    client.close()
+
+    def summary(self) -> dict:
+        outcomes = [self.outcomes[i] for i in sorted(self.outcomes)]
+        return _write_summary(self.out, self.commands, self.names, outcomes, self.settings)
+
+
+def play_match(first: str, second: str, out: Path, settings: MatchSettings, progress: bool = False,
+               parallel: int = 1) -> dict:
+    """Plays settings.games games, colours alternating (`first` is Black in game 1).
+
+    With `parallel` > 1, that many games run at once, each pair of engines
+    in its own processes (a CPU-time budget per move is unaffected; a
+    wall-clock one is shared with the other games).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    commands = {"first": first, "second": second}
-    clients: dict[str, GtpClient | None] = {"first": None, "second": None}
-    names: dict[str, str] = {}
-    outcomes: list[GameOutcome] = []
-    bar = tqdm(total=settings.games, desc="match", unit="game", disable=not progress)
+    run = _MatchRun(first, second, out, settings, progress)
+    workers = [threading.Thread(target=run.worker, args=(n,), name=f"match-{n + 1}")
+               for n in range(max(1, min(parallel, settings.games)))]
     try:
-        for index in range(settings.games):
-            for key in clients:
-                if clients[key] is None:
-                    clients[key] = GtpClient(commands[key], out / f"{key}-engine.log", key)
-                    names.setdefault(key, _engine_name(clients[key], commands[key]))
-            if names["first"] == names["second"]:
-                names = {key: f"{name} ({key})" for key, name in names.items()}
-            order = ("first", "second") if index % 2 == 0 else ("second", "first")
-            outcome = _play_one(index + 1, order, clients, names, settings, out)
-            outcomes.append(outcome)
-            _write_summary(out, commands, names, outcomes, settings)
-            bar.update(1)
-            bar.set_postfix_str(_score_line(outcomes))
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
     finally:
-        bar.close()
-        for client in clients.values():
-            if client is not None:
-                client.close()
-    return _write_summary(out, commands, names, outcomes, settings)
+        run.bar.close()
+    if run.failure:
+        raise run.failure
+    return run.summary()
 
 
 def _play_one(number: int, order: tuple[str, str], clients: dict, names: dict, settings: MatchSettings,

@@ -75,6 +75,18 @@ def test_a_faulty_engine_loses_and_the_match_goes_on(tmp_path: Path, mode: str, 
 
 
 @needs_gnugo
+@needs_gnugo
+def test_games_in_parallel_each_with_its_own_engines(tmp_path: Path) -> None:
+    settings = MatchSettings(games=4, move_timeout=2.0, max_moves=20)
+    summary = play_match(faulty("illegal"), gnugo(), tmp_path, settings, parallel=2)
+    assert [o["game"] for o in summary["outcomes"]] == [1, 2, 3, 4]
+    assert [o["black"] for o in summary["outcomes"]] == ["faulty-illegal", "GNU Go 3.8"] * 2
+    assert summary["games"] == 4 and summary["first_wins"] == 0
+    assert sorted(p.name for p in tmp_path.glob("*-engine-*.log")) == [
+        "first-engine-1.log", "first-engine-2.log", "second-engine-1.log", "second-engine-2.log"]
+
+
+@needs_gnugo
 def test_an_engine_over_the_time_limit_loses(tmp_path: Path) -> None:
     settings = MatchSettings(games=1, seconds_per_move=1.0, margin=0.5, max_moves=10)
     summary = play_match(faulty("slow"), gnugo(), tmp_path, settings)
