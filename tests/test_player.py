@@ -46,6 +46,28 @@ def test_unknown_backend_and_bad_files_are_refused(tmp_path: Path) -> None:
         load_evaluator(junk)
 
 
+def test_a_network_with_a_lambda_layer_is_refused_without_running_it(tmp_path: Path) -> None:
+    from golois.training.framework import keras
+
+    marker = tmp_path / "ran"
+    marker_name = str(marker)
+
+    def touch_marker(x):  # what an attacker would hide in the file
+        open(marker_name, "w").close()  # noqa: SIM115
+        return x
+
+    board = keras.Input((19, 19, 31), name="board")
+    trunk = keras.layers.Lambda(touch_marker)(keras.layers.Conv2D(2, 1)(board))
+    policy = keras.layers.Dense(361, activation="softmax", name="policy")(keras.layers.Flatten()(trunk))
+    value = keras.layers.Dense(1, activation="sigmoid", name="value")(keras.layers.GlobalAveragePooling2D()(trunk))
+    path = tmp_path / "lambda.h5"
+    keras.Model(board, [policy, value]).save(path)
+    marker.unlink()
+    with pytest.raises(NetworkFileError, match="Lambda"):
+        load_evaluator(path)
+    assert not marker.exists()
+
+
 @pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models is not here")
 @pytest.mark.parametrize("name", ["cocorigo-resnet.h5", "gonet-mixnet-tfoplambda.h5",
                                   "gonet-convnext-legacy-depthwise.h5", "cocorigo-shufflenet.h5"])
