@@ -169,8 +169,15 @@ def test_a_lost_pass_is_not_chosen() -> None:
     search.play(PASS, WHITE)
     run(search, 400)
     passing = next(c for c in search.root_children() if c["move"] == PASS)
-    assert search.best_move() != PASS
     assert passing["visits"] == 0 or passing["winrate"] == 0.0
+    assert search.best_move() != PASS
+    few = _core.Search(komi=7.5)  # a handful of playouts: even if the pass has the most visits...
+    for row in range(19):
+        few.place(point(row, 5), WHITE)
+    few.set_to_play(WHITE)
+    few.play(PASS, WHITE)
+    run(few, 3, batch=1)
+    assert few.best_move() != PASS  # ...a pass that loses is never the answer while another move exists
 
 
 def test_the_root_moves_are_the_legal_ones_but_own_eyes() -> None:

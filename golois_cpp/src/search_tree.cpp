@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "symmetry.h"
 
@@ -259,14 +260,18 @@ float SearchTree::root_winrate() const {
 }
 
 int SearchTree::best_move() const {
+  // Most visits, then highest prior; but never a move that ends the game
+  // lost (a pass after a pass, counted a loss) while another move exists:
+  // at low playout counts such a pass can collect visits before its value shows.
   const Node& root = nodes_[0];
+  auto rank = [this](int32_t index) {
+    const Node& c = nodes_[index];
+    return std::make_tuple(!(c.terminal && c.terminal_value == 0.0f), c.visits, c.prior);
+  };
   int32_t best = -1;
   for (int i = 0; i < root.num_children; ++i) {
     const int32_t index = root.first_child + i;
-    const Node& c = nodes_[index];
-    if (best < 0 || c.visits > nodes_[best].visits ||
-        (c.visits == nodes_[best].visits && c.prior > nodes_[best].prior))
-      best = index;
+    if (best < 0 || rank(index) > rank(best)) best = index;
   }
   return best < 0 ? kPass : nodes_[best].move;
 }
