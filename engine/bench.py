@@ -43,7 +43,6 @@ def _search_rate(player: Player, seconds: float) -> float:
 
 def bench_engine(player: Player, seconds: float = 5.0) -> dict:
     """Best of ROUNDS alternating rounds of each."""
-    player.settings.seed = 0
     _raw_rate(player, 0.5)  # warm-up: first calls allocate
     raw, search = [], []
     for _ in range(ROUNDS):

@@ -202,26 +202,29 @@ def load_evaluator(model_path: str | Path, backend: str = "auto", threads: int =
     expected_policy, expected_value = model(planes, training=False)
     expected = (expected_policy.numpy(), expected_value.numpy().reshape(-1))
     wanted = list(BACKENDS) if backend == "auto" else [backend, "tensorflow"]
-    evaluator = Evaluator("", lambda planes: expected, str(model_path), batch_size)
+    chosen: tuple[str, RunBatch] | None = None
+    rejected: dict[str, str] = {}
+    timings: dict[str, float] = {}
     for name in dict.fromkeys(wanted):
         try:
             run = _CONVERTERS[name](model, threads)
             error = _mismatch(run, planes, expected)
         except BackendUnavailable as why:
-            evaluator.rejected[name] = str(why)
+            rejected[name] = str(why)
             continue
         if not error <= TOLERANCE:
-            evaluator.rejected[name] = f"outputs differ from Keras by {error:.1e} (> {TOLERANCE:g})"
+            rejected[name] = f"outputs differ from Keras by {error:.1e} (> {TOLERANCE:g})"
             continue
         if backend != "auto":
-            evaluator.backend, evaluator.run = name, run
+            chosen = (name, run)
             break
-        evaluator.timings_ms[name] = _time_batch(run, planes)
-        if not evaluator.backend or evaluator.timings_ms[name] < evaluator.timings_ms[evaluator.backend]:
-            evaluator.backend, evaluator.run = name, run
-    if not evaluator.backend:
+        timings[name] = _time_batch(run, planes)
+        if chosen is None or timings[name] < timings[chosen[0]]:
+            chosen = (name, run)
+    if chosen is None:
         raise BackendUnavailable("no backend could run this network: " + "; ".join(
-            f"{k}: {v}" for k, v in evaluator.rejected.items()))
+            f"{k}: {v}" for k, v in rejected.items()))
+    evaluator = Evaluator(chosen[0], chosen[1], str(model_path), batch_size, rejected, timings)
     if log:
         log(describe(evaluator))
     return evaluator

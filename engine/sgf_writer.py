@@ -30,8 +30,11 @@ def game_sgf(moves: list[tuple[int, int]], komi: float, black: str, white: str, 
 
 
 def result_text(winner: int | None, score: float | None = None, reason: str = "score") -> str:
-    """SGF RE value: 'B+3.5', 'W+R', 'W+T', 'B+F', or '0' for a draw."""
+    """SGF RE value: 'B+3.5' (by area), 'W+R', 'W+T', 'B+F', or '0' for a draw."""
     if winner is None:
         return "0"
-    margin = {"resignation": "R", "time": "T"}.get(reason, "F" if reason != "score" else f"{abs(score or 0):g}")
+    if reason in ("score", "move limit"):
+        margin = f"{abs(score or 0):g}"
+    else:
+        margin = {"resignation": "R", "time": "T"}.get(reason, "F")  # F: forfeit (illegal move, crash)
     return f"{colour_letter(winner)}+{margin}"

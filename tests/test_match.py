@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -52,6 +53,8 @@ def test_golois_against_gnu_go(tmp_path: Path) -> None:
     for outcome, black in zip(summary["outcomes"], ("Golois", "GNU Go"), strict=True):
         assert outcome["black"].startswith(black)
         assert outcome["reason"] in ("move limit", "resignation") and outcome["moves"] <= 40
+        if outcome["reason"] == "move limit":
+            assert re.fullmatch(r"[BW]\+\d+(\.5)?", outcome["result"])
         moves = read_moves(tmp_path / outcome["sgf"])
         assert len(moves) == outcome["moves"] and moves[0][1] == BLACK
     assert json.loads((tmp_path / "summary.json").read_text())["games"] == 2
