@@ -161,3 +161,4 @@ def bench_engine_command(duration: float, as_json: bool, **options) -> None:
     click.echo(f"raw inference {result['raw_positions_per_s']:.0f} positions/s")
     click.echo(f"search        {result['playouts_per_s']:.0f} playouts/s")
     click.echo(f"ratio         {result['ratio']:.3f} (goal 0.8)")
+    click.echo(f"search        {result['playouts_per_cpu_s']:.0f} playouts per CPU second (both threads)")

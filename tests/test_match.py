@@ -124,5 +124,5 @@ def test_selfplay_writes_games_the_trainer_reads(tmp_path: Path, make_player) ->
 def test_bench_engine_reports_both_rates(make_player) -> None:
     result = bench_engine(make_player(), seconds=0.2)
     assert result["backend"] == "onnxruntime" and result["batch"] == 8
-    assert result["raw_positions_per_s"] > 0 and result["playouts_per_s"] > 0
+    assert result["raw_positions_per_s"] > 0 and result["playouts_per_s"] > 0 and result["playouts_per_cpu_s"] > 0
     assert result["ratio"] == pytest.approx(result["playouts_per_s"] / result["raw_positions_per_s"], abs=1e-3)
