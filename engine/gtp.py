@@ -83,6 +83,7 @@ class GtpEngine:
         self.output = output
         self.log = log or (lambda message: None)
         self.time_left: dict[int, tuple[float, int]] = {}
+        self._ident = ""  # id of the command being answered, for answers written in pieces (analysis)
         self.pending: queue.Queue[str | None] = queue.Queue()
         self.commands: dict[str, Callable[[list[str]], str]] = {
             "protocol_version": lambda args: PROTOCOL_VERSION,
