@@ -33,10 +33,10 @@ def _raw_rate(player: Player, seconds: float) -> float:
     return calls * len(planes) / (time.perf_counter() - start)
 
 
-def _search_rate(player: Player, seconds: float) -> tuple[float, float]:
+def _search_rate(player: Player, opening: list[tuple], seconds: float) -> tuple[float, float]:
     """Playouts per second of wall time and per second of CPU time (all threads)."""
     player.new_game()
-    for point, colour, *_ in _core.read_games(str(SAMPLE_GAMES))[0].moves[:OPENING_MOVES]:
+    for point, colour, *_ in opening:
         player.play(point, colour)
     start, start_cpu = time.perf_counter(), time.process_time()
     playouts = player.think(MoveBudget(wall_seconds=seconds))
@@ -46,10 +46,11 @@ def _search_rate(player: Player, seconds: float) -> tuple[float, float]:
 def bench_engine(player: Player, seconds: float = 5.0) -> dict:
     """Best of ROUNDS alternating rounds of each."""
     _raw_rate(player, 0.5)  # warm-up: first calls allocate
+    opening = _core.read_games(str(SAMPLE_GAMES))[0].moves[:OPENING_MOVES]
     raw, search, per_cpu = [], [], []
     for _ in range(ROUNDS):
         raw.append(_raw_rate(player, seconds))
-        wall_rate, cpu_rate = _search_rate(player, seconds)
+        wall_rate, cpu_rate = _search_rate(player, opening, seconds)
         search.append(wall_rate)
         per_cpu.append(cpu_rate)
     best_raw, best_search = max(raw), max(search)

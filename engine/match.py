@@ -236,16 +236,12 @@ def _play_one(number: int, order: tuple[str, str], clients: dict, names: dict, s
             if reason == "void" or colour != winner:
                 clients[key].close()
                 clients[key] = None
-    result = "Void" if reason == "void" else result_text(winner, _margin(referee), reason)
+    result = "Void" if reason == "void" else result_text(winner, referee.state.score(), reason)
     sgf_name = f"game-{number:03d}.sgf"
     (out / sgf_name).write_text(game_sgf(referee.moves, settings.komi, names[order[0]], names[order[1]], result,
                                          comment=f"{reason}: {detail}" if detail else reason))
     return GameOutcome(number, names[order[0]], names[order[1]], by_colour.get(winner), result, reason, detail,
                        len(referee.moves), {by_colour[c]: round(t, 1) for c, t in referee.thinking.items()}, sgf_name)
-
-
-def _margin(referee: _Referee) -> float:
-    return abs(referee.state.score())
 
 
 def _score_line(outcomes: list[GameOutcome]) -> str:

@@ -56,7 +56,7 @@ def play_selfplay(player: Player, games: int, out: Path, sgf_folder: Path | None
             total_moves += length
             if sgf_folder:
                 points = [(point, colour) for point, colour, *_ in game.moves]
-                name = f"{player.evaluator.path}"
+                name = player.evaluator.path
                 (sgf_folder / f"selfplay-{index + 1:04d}.sgf").write_text(
                     game_sgf(points, player.komi, name, name, result))
             bar.update(1)

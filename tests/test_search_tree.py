@@ -144,13 +144,19 @@ def test_tree_reuse_keeps_the_subtree_of_the_move_played() -> None:
     assert search.root_visits == 0 and not search.root_expanded
 
 
-def test_two_passes_end_the_game_and_are_scored_by_area() -> None:
-    # Black owns the board but for a corner; White passed: passing wins at once.
+def after_white_passes(wall_colour: int, wall_column: int) -> _core.Search:
+    """A search on a board split by a wall of one colour, just after White passed."""
     search = _core.Search(komi=7.5)
     for row in range(19):
-        search.place(point(row, 9), BLACK)
+        search.place(point(row, wall_column), wall_colour)
     search.set_to_play(WHITE)
     search.play(PASS, WHITE)
+    return search
+
+
+def test_two_passes_end_the_game_and_are_scored_by_area() -> None:
+    # Black's wall owns the whole board; White passed: passing wins at once.
+    search = after_white_passes(BLACK, 9)
     run(search, 400)
     assert search.best_move() == PASS
     passing = next(c for c in search.root_children() if c["move"] == PASS)
@@ -162,20 +168,12 @@ def test_two_passes_end_the_game_and_are_scored_by_area() -> None:
 
 def test_a_lost_pass_is_not_chosen() -> None:
     # White owns more: after White's pass, Black's pass would lose, so the search plays on.
-    search = _core.Search(komi=7.5)
-    for row in range(19):
-        search.place(point(row, 5), WHITE)
-    search.set_to_play(WHITE)
-    search.play(PASS, WHITE)
+    search = after_white_passes(WHITE, 5)
     run(search, 400)
     passing = next(c for c in search.root_children() if c["move"] == PASS)
     assert passing["visits"] == 0 or passing["winrate"] == 0.0
     assert search.best_move() != PASS
-    few = _core.Search(komi=7.5)  # a handful of playouts: even if the pass has the most visits...
-    for row in range(19):
-        few.place(point(row, 5), WHITE)
-    few.set_to_play(WHITE)
-    few.play(PASS, WHITE)
+    few = after_white_passes(WHITE, 5)  # a handful of playouts: even if the pass has the most visits...
     run(few, 3, batch=1)
     assert few.best_move() != PASS  # ...a pass that loses is never the answer while another move exists
 

@@ -36,13 +36,13 @@ SearchTree::SearchTree(double komi, double network_komi, const SearchSettings& s
     : game_(komi, network_komi), settings_(settings), rng_(seed), nodes_(1) {}
 
 void SearchTree::place(int point, Color c) {
-  if (!pending_.empty()) throw std::logic_error("apply() the pending leaves before changing the game");
+  require_no_pending();
   game_.place(point, c);
   nodes_.assign(1, Node{});
 }
 
 MoveError SearchTree::play(int point, Color c) {
-  if (!pending_.empty()) throw std::logic_error("apply() the pending leaves before changing the game");
+  require_no_pending();
   const bool in_turn = c == game_.state().to_play();
   const MoveError e = game_.play(point, c);
   if (e != MoveError::kNone) return e;
@@ -57,8 +57,12 @@ MoveError SearchTree::play(int point, Color c) {
   return e;
 }
 
-void SearchTree::set_to_play(Color c) {
+void SearchTree::require_no_pending() const {
   if (!pending_.empty()) throw std::logic_error("apply() the pending leaves before changing the game");
+}
+
+void SearchTree::set_to_play(Color c) {
+  require_no_pending();
   if (c == game_.state().to_play()) return;
   game_.set_to_play(c);
   nodes_.assign(1, Node{});
@@ -174,9 +178,12 @@ int SearchTree::gather(int max_leaves, float* inputs) {
   return leaves;
 }
 
+void SearchTree::undo_walk(const PendingLeaf& leaf) {
+  for (int32_t i : leaf.path) nodes_[i].in_flight -= 1;
+}
+
 void SearchTree::undo_walks(const Batch& batch) {
-  for (const PendingLeaf& leaf : batch)
-    for (int32_t i : leaf.path) nodes_[i].in_flight -= 1;
+  for (const PendingLeaf& leaf : batch) undo_walk(leaf);
 }
 
 void SearchTree::discard_pending() {
@@ -194,7 +201,7 @@ void SearchTree::apply(const float* policy, const float* value, int count) {
   int slot = 0;
   for (const PendingLeaf& leaf : pending_.front()) {
     if (leaf.symmetry < 0) {
-      for (int32_t i : leaf.path) nodes_[i].in_flight -= 1;
+      undo_walk(leaf);
       continue;
     }
     const float white_wins = std::clamp(value[slot], 0.0f, 1.0f);

@@ -116,7 +116,9 @@ class SearchTree {
   std::vector<Node> nodes_;  // nodes_[0] is the root; children are contiguous
   using Batch = std::vector<PendingLeaf>;  // collisions (symmetry -1) only hold virtual loss
   static constexpr size_t kMaxPendingBatches = 2;
+  void undo_walk(const PendingLeaf& leaf);
   void undo_walks(const Batch& batch);
+  void require_no_pending() const;  // the game may change only with no walk in flight
   std::deque<Batch> pending_;
 };
 
