@@ -17,7 +17,7 @@ import numpy as np
 from golois import SAMPLE_GAMES, _core
 from golois.engine.clock import MoveBudget
 from golois.engine.player import Player
-from golois.training.network_file import BOARD_SHAPE
+from golois.network import BOARD_SHAPE
 
 ROUNDS = 3
 OPENING_MOVES = 60  # the search starts from move 60 of a real game: a middle-game tree

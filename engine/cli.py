@@ -47,7 +47,7 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     from golois.engine.clock import Clock
     from golois.engine.inference import BackendUnavailable, load_evaluator
     from golois.engine.player import Player, SearchSettings
-    from golois.training.network_file import DEFAULT_NETWORK_KOMI, NetworkFileError
+    from golois.network import DEFAULT_NETWORK_KOMI, NetworkFileError
 
     if playouts is not None and playouts < 1:
         raise click.BadParameter("must be at least 1", param_hint="--playouts")

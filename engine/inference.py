@@ -1,6 +1,6 @@
 """Fast batched inference of a Golois network on the CPU.
 
-A checked network (see `golois.training.network_file`) is converted once,
+A checked network (see `golois.network.h5file`) is converted once,
 when the engine starts, to the backends that are installed: ONNX Runtime
 (through tf2onnx), OpenVINO, and a TensorFlow graph with a fixed input
 signature, which always works. Each conversion must reproduce the Keras
@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from golois.engine import BACKENDS
-from golois.training.framework import tf
-from golois.training.network_file import BOARD_SHAPE, load_network
+from golois.network import BOARD_SHAPE, load_network
+from golois.network.framework import tf
 
 TOLERANCE = 1e-4
 

@@ -19,7 +19,7 @@ import numpy as np
 from golois import BLACK, PASS, WHITE, _core
 from golois.engine.clock import Clock, MoveBudget
 from golois.engine.inference import Evaluator
-from golois.training.network_file import BOARD_SHAPE
+from golois.network import BOARD_SHAPE
 
 RESIGN = -1  # genmove's answer when the engine resigns
 

@@ -147,7 +147,7 @@ def make_player(default_evaluator):
     """make_player(playouts=8, **search settings) -> a Player on the bundled network."""
     from golois.engine.clock import Clock
     from golois.engine.player import Player, SearchSettings
-    from golois.training.network_file import DEFAULT_NETWORK_KOMI
+    from golois.network import DEFAULT_NETWORK_KOMI
 
     def make(playouts: int = 8, **settings) -> Player:
         settings.setdefault("network_komi", DEFAULT_NETWORK_KOMI)

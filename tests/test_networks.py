@@ -10,11 +10,11 @@ import keras as keras3
 import numpy as np
 import pytest
 
-from golois.training.framework import keras
-from golois.training.limits import PARAMETER_LIMIT, OverParameterLimit, check_parameter_limit, count_parameters
-from golois.training.network_file import NetworkFileError, load_network, read_model_config, save_network
+from golois.network.allowlist import layer_configs
+from golois.network.framework import keras
+from golois.network.h5file import NetworkFileError, load_network, read_model_config, save_network
+from golois.network.limits import PARAMETER_LIMIT, OverParameterLimit, check_parameter_limit, count_parameters
 from golois.training.networks import ARCHITECTURES, DEFAULTS, build_network, network_spec
-from golois.training.safe_layers import layer_configs
 
 L = keras.layers
 SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
@@ -156,7 +156,7 @@ def rewrite_config(path: Path, change) -> Path:
 
 def concat_network(path: Path) -> Path:
     """A network with a TFOpLambda layer (tf.concat), as course files have."""
-    from golois.training.framework import tf
+    from golois.network.framework import tf
 
     board = keras.Input((19, 19, 31))
     trunk = tf.concat([L.Conv2D(2, 1)(board), L.Conv2D(2, 1)(board)], axis=-1)

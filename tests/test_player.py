@@ -12,7 +12,7 @@ from golois.engine import BACKENDS
 from golois.engine.clock import Clock
 from golois.engine.inference import TOLERANCE, Evaluator, check_batch, load_evaluator
 from golois.engine.player import RESIGN, Player, SearchSettings
-from golois.training.network_file import NetworkFileError, load_network
+from golois.network import NetworkFileError, load_network
 
 SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 
@@ -47,7 +47,7 @@ def test_unknown_backend_and_bad_files_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_network_with_a_lambda_layer_is_refused_without_running_it(tmp_path: Path) -> None:
-    from golois.training.framework import keras
+    from golois.network.framework import keras
 
     marker = tmp_path / "ran"
     marker_name = str(marker)

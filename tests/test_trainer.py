@@ -14,11 +14,10 @@ from click.testing import CliRunner
 
 from golois import SAMPLE_GAMES, Dataset
 from golois.cli import main
+from golois.network import DEFAULT_NETWORK, count_parameters, load_network
 from golois.training import trainer as trainer_module
 from golois.training.config import TrainConfig
 from golois.training.evaluate import EVALUATION_SEED, evaluate, evaluate_arrays
-from golois.training.limits import count_parameters
-from golois.training.network_file import DEFAULT_NETWORK, load_network
 from golois.training.networks import network_spec
 from golois.training.pipeline import validation_arrays
 from golois.training.run_files import RunFiles
@@ -113,7 +112,7 @@ def test_resume_ignores_an_epoch_saved_after_the_state(tmp_path: Path, monkeypat
 
 
 def test_resume_restores_weights_and_optimizer_state(tmp_path: Path) -> None:
-    from golois.training.framework import tf
+    from golois.network.framework import tf
 
     out = tmp_path / "net.h5"
     train(tiny_config(out, epochs=1), progress=False)
@@ -276,7 +275,7 @@ def test_bench_train_reports_both_rates() -> None:
 
 
 def test_the_strategy_mirrors_only_over_several_gpus() -> None:
-    from golois.training.framework import tf
+    from golois.network.framework import tf
     from golois.training.trainer import distribution_strategy
 
     several_gpus = len(tf.config.list_logical_devices("GPU")) > 1

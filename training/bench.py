@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from golois.dataset import Batch, Dataset
+from golois.network import count_parameters
+from golois.network.framework import keras, tf
 from golois.training.config import TrainConfig
-from golois.training.framework import keras, tf
-from golois.training.limits import count_parameters
 from golois.training.networks import NetworkSpec, build_network
 from golois.training.pipeline import BatchStream, training_sample
 from golois.training.trainer import compile_for_training

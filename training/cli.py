@@ -100,8 +100,8 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def evaluate_command(model: str, games: Path, positions: int, as_json: bool) -> None:
     """Policy accuracy, top-5 accuracy and value MSE of a network on a games file."""
+    from golois.network import NetworkFileError
     from golois.training.evaluate import evaluate
-    from golois.training.network_file import NetworkFileError
 
     try:
         result = evaluate(model, games, positions=positions, progress=not as_json)

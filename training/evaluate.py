@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 
 from golois.dataset import Dataset
-from golois.training.limits import count_parameters
-from golois.training.network_file import load_network
+from golois.network import count_parameters, load_network
 from golois.training.pipeline import validation_arrays
 
 EVALUATION_SEED = 12345

@@ -87,7 +87,7 @@ class BatchStream:
 
     def as_tf_dataset(self) -> Any:
         """The stream as a tf.data.Dataset (what model.fit and tf.distribute consume)."""
-        from golois.training.framework import tf
+        from golois.network.framework import tf
 
         n = self.batch_size
         signature = (tf.TensorSpec((n, 19, 19, 31), tf.float32),

@@ -14,11 +14,10 @@ from typing import Any
 from tqdm import tqdm
 
 from golois.dataset import Dataset
+from golois.network import check_parameter_limit, save_network
+from golois.network.framework import keras, tf
 from golois.training.config import TrainConfig
 from golois.training.curves import plot_curves
-from golois.training.framework import keras, tf
-from golois.training.limits import check_parameter_limit
-from golois.training.network_file import save_network
 from golois.training.networks import build_network
 from golois.training.pipeline import BatchStream, validation_arrays
 from golois.training.run_files import RunFiles

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from golois.training.framework import keras
-from golois.training.network_file import BOARD_SHAPE
+from golois.network import BOARD_SHAPE
+from golois.network.framework import keras
 from golois.training.networks.layers import Tensor
 
 L = keras.layers

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from golois.training.framework import keras
+from golois.network.framework import keras
 
 L = keras.layers
 Tensor = Any

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from golois.training.framework import keras
+from golois.network.framework import keras
 from golois.training.networks.heads import board_input, golois_model
 from golois.training.networks.layers import conv_bn, depthwise_bn, residual_add, squeeze_excite
 

@@ -1,7 +1,7 @@
 """.h5 network files: checked before loading, saved so that both Keras 2 and 3 read them.
 
 A Keras .h5 file carries its architecture as JSON. The description is
-checked (`safe_layers`) before any layer is built, from the same open file
+checked (`allowlist`) before any layer is built, from the same open file
 that is then loaded, so the file cannot change between check and load.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import h5py
 
-from golois.training.safe_layers import UnsafeNetwork, check_safe_description, layer_configs
+from golois.network.allowlist import UnsafeNetwork, check_safe_description, layer_configs
 
 DEFAULT_NETWORK = Path(__file__).parent / "default" / "golois-default.h5"
 # Every game the bundled network trained on had komi 6.5, so its komi planes
@@ -72,7 +72,7 @@ def load_network(name: str | Path) -> Any:
 
 
 def _build(h5: h5py.File, path: Path) -> Any:
-    from golois.training.framework import keras
+    from golois.network.framework import keras
 
     try:
         model = keras.models.load_model(h5, compile=False)
