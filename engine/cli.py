@@ -47,7 +47,7 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     from golois.engine.clock import Clock
     from golois.engine.inference import BackendUnavailable, load_evaluator
     from golois.engine.player import Player, SearchSettings
-    from golois.network import DEFAULT_NETWORK_KOMI, NetworkFileError
+    from golois.network import DEFAULT_NETWORK_KOMI, NetworkFileError, is_bundled_network
 
     if playouts is not None and playouts < 1:
         raise click.BadParameter("must be at least 1", param_hint="--playouts")
@@ -60,7 +60,7 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     except (NetworkFileError, BackendUnavailable, OSError) as error:
         raise click.ClickException(str(error)) from error
     clock = Clock(seconds_per_move=seconds if seconds is not None else (None if playouts else 2.0), playouts=playouts)
-    if network_komi is None and model == "default":
+    if network_komi is None and is_bundled_network(evaluator.path):
         network_komi = DEFAULT_NETWORK_KOMI
     return Player(evaluator, SearchSettings(batch_size=batch, seed=seed, network_komi=network_komi, **search), clock)
 

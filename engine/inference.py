@@ -1,30 +1,42 @@
 """Fast batched inference of a Golois network on the CPU.
 
-A checked network (see `golois.network.h5file`) is converted once,
-when the engine starts, to the backends that are installed: ONNX Runtime
-(through tf2onnx), OpenVINO, and a TensorFlow graph with a fixed input
-signature, which always works. Each conversion must reproduce the Keras
-outputs within `TOLERANCE` on a test batch, or it is dropped; in "auto"
-mode the fastest survivor on a batch of the search's size is kept.
-`model.predict` is never used: it costs about 40 ms a call.
+A checked network (see `golois.network`) is converted once to the backends
+that are installed: ONNX Runtime (through tf2onnx), OpenVINO, and a
+TensorFlow graph with a fixed input signature, which always works. Each
+conversion must reproduce the Keras outputs within `TOLERANCE` on a test
+batch, or it is dropped; in "auto" mode the fastest survivor on a batch of
+the search's size is kept. `model.predict` is never used: it costs about
+40 ms a call.
+
+Conversions are cached by the SHA-256 of the network file (`GOLOIS_CACHE`,
+default ~/.cache/golois/networks): the ONNX model and the OpenVINO IR are
+kept with the backend each batch size chose, so a second start of the same
+network needs neither TensorFlow nor a conversion (about 1 s instead of 7).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from golois.engine import BACKENDS
-from golois.network import BOARD_SHAPE, load_network
-from golois.network.framework import tf
+from golois.files import sha256_file, write_atomic
+from golois.network import BOARD_SHAPE, load_network, resolve_network_path
 
 TOLERANCE = 1e-4
+CACHE_FORMAT = 1  # bump when what the cache holds changes
 
 Outputs = tuple[np.ndarray, np.ndarray]  # policy (n, 361), value (n,) = P(White wins)
 RunBatch = Callable[[np.ndarray], Outputs]
@@ -44,12 +56,86 @@ class Evaluator:
     batch_size: int
     rejected: dict[str, str] = field(default_factory=dict)  # backend -> why it was not used
     timings_ms: dict[str, float] = field(default_factory=dict)  # backend -> ms per test batch
+    cached: bool = False  # loaded from the conversion cache, without TensorFlow
 
     def __call__(self, planes: np.ndarray) -> Outputs:
         return self.run(planes)
 
 
+def default_cache_dir() -> Path | None:
+    """Where conversions are kept: $GOLOIS_CACHE ('off' disables), else ~/.cache/golois/networks."""
+    chosen = os.environ.get("GOLOIS_CACHE")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "golois" / "networks"
+
+
+# ---------------------------------------------------------------- runners (no TensorFlow needed)
+
+
+def _onnx_runner(onnx_bytes: bytes, threads: int) -> RunBatch:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+
+    def run(planes: np.ndarray) -> Outputs:
+        policy, value = session.run(["policy", "value"], {"planes": planes})
+        return policy, value.reshape(-1)
+
+    return run
+
+
+def _import_openvino() -> Any:
+    # The converter reports usage statistics unless its telemetry package is
+    # missing; pretending it is missing keeps the engine from phoning home.
+    sys.modules.setdefault("openvino_telemetry", None)
+    import openvino
+
+    return openvino
+
+
+def _openvino_runner(model: Any, threads: int) -> RunBatch:
+    """`model`: an openvino.Model or the path of a saved IR (.xml)."""
+    ov = _import_openvino()
+    core = ov.Core()
+    compiled = core.compile_model(model if not isinstance(model, Path) else core.read_model(model), "CPU", {
+        # Without it the CPU plugin may pick bf16 on recent CPUs: errors near 1e-2.
+        "INFERENCE_PRECISION_HINT": "f32",
+        "PERFORMANCE_HINT": "LATENCY",
+        "NUM_STREAMS": 1,
+        "INFERENCE_NUM_THREADS": threads,
+    })
+    request = compiled.create_infer_request()
+    policy_port, value_port = compiled.output("policy"), compiled.output("value")
+
+    def run(planes: np.ndarray) -> Outputs:
+        result = request.infer({0: planes}, share_inputs=True)
+        return result[policy_port].copy(), result[value_port].reshape(-1).copy()
+
+    return run
+
+
+# ---------------------------------------------------------------- conversions (TensorFlow)
+
+
+@dataclass
+class _Converted:
+    run: RunBatch
+    save: Callable[[Path], None] = lambda folder: None  # writes what the cached runner needs
+
+
 def _graph_function(model) -> Callable:
+    from golois.network.framework import tf
+
     spec = tf.TensorSpec([None, *BOARD_SHAPE], tf.float32, name="planes")
 
     @tf.function(input_signature=[spec], reduce_retracing=True)
@@ -60,14 +146,16 @@ def _graph_function(model) -> Callable:
     return infer
 
 
-def _tensorflow(model, threads: int) -> RunBatch:
+def _tensorflow(model, threads: int) -> _Converted:
+    from golois.network.framework import tf
+
     infer = _graph_function(model)
 
     def run(planes: np.ndarray) -> Outputs:
         out = infer(tf.constant(planes))
         return out["policy"].numpy(), out["value"].numpy().reshape(-1)
 
-    return run
+    return _Converted(run)
 
 
 def _register_erfc() -> None:
@@ -87,9 +175,11 @@ def _register_erfc() -> None:
             ctx.set_dtype(minus.output[0], ctx.get_dtype(node.output[0]))
 
 
-def _onnxruntime(model, threads: int) -> RunBatch:
+def _onnxruntime(model, threads: int) -> _Converted:
+    from golois.network.framework import tf
+
     try:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401 - only to say early that it is missing
         import tf2onnx
     except ImportError as error:
         raise BackendUnavailable(f"not installed ({error.name})") from error
@@ -99,53 +189,28 @@ def _onnxruntime(model, threads: int) -> RunBatch:
     spec = (tf.TensorSpec([None, *BOARD_SHAPE], tf.float32, name="planes"),)
     try:
         onnx_model, _ = tf2onnx.convert.from_function(_graph_function(model), input_signature=spec, opset=17)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        session = ort.InferenceSession(onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        onnx_bytes = onnx_model.SerializeToString()
+        run = _onnx_runner(onnx_bytes, threads)
     except Exception as error:  # tf2onnx raises many kinds; any of them means "does not convert"
         raise BackendUnavailable(f"conversion failed: {str(error).splitlines()[0][:200]}") from error
-
-    def run(planes: np.ndarray) -> Outputs:
-        policy, value = session.run(["policy", "value"], {"planes": planes})
-        return policy, value.reshape(-1)
-
-    return run
+    return _Converted(run, lambda folder: (folder / "onnxruntime.onnx").write_bytes(onnx_bytes))
 
 
-def _openvino(model, threads: int) -> RunBatch:
-    # The converter reports usage statistics unless its telemetry package is
-    # missing; pretending it is missing keeps the engine from phoning home.
-    sys.modules.setdefault("openvino_telemetry", None)
+def _openvino(model, threads: int) -> _Converted:
     try:
-        import openvino as ov
+        ov = _import_openvino()
     except ImportError as error:
         raise BackendUnavailable(f"not installed ({error.name})") from error
     try:
         converted = ov.convert_model(_graph_function(model).get_concrete_function())
-        compiled = ov.Core().compile_model(converted, "CPU", {
-            # Without it the CPU plugin may pick bf16 on recent CPUs: errors near 1e-2.
-            "INFERENCE_PRECISION_HINT": "f32",
-            "PERFORMANCE_HINT": "LATENCY",
-            "NUM_STREAMS": 1,
-            "INFERENCE_NUM_THREADS": threads,
-        })
+        run = _openvino_runner(converted, threads)
     except Exception as error:  # OpenVINO raises RuntimeError or its own types
         raise BackendUnavailable(f"conversion failed: {str(error).splitlines()[0][:200]}") from error
-    request = compiled.create_infer_request()
-    policy_port, value_port = compiled.output("policy"), compiled.output("value")
-
-    def run(planes: np.ndarray) -> Outputs:
-        result = request.infer({0: planes}, share_inputs=True)
-        return result[policy_port].copy(), result[value_port].reshape(-1).copy()
-
-    return run
+    # save_model halves the weights to fp16 unless told not to: the outputs would drift.
+    return _Converted(run, lambda folder: ov.save_model(converted, folder / "openvino.xml", compress_to_fp16=False))
 
 
-_CONVERTERS: dict[str, Callable[..., RunBatch]] = {
+_CONVERTERS: dict[str, Callable[..., _Converted]] = {
     "onnxruntime": _onnxruntime,
     "openvino": _openvino,
     "tensorflow": _tensorflow,
@@ -180,6 +245,8 @@ def _mismatch(run: RunBatch, planes: np.ndarray, expected: Outputs) -> float:
 
 def set_tensorflow_threads(threads: int) -> None:
     """Caps TensorFlow's own thread pools (possible only before its first operation)."""
+    from golois.network.framework import tf
+
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
@@ -187,47 +254,154 @@ def set_tensorflow_threads(threads: int) -> None:
         pass  # TensorFlow already ran something in this process; its pools stay as they are
 
 
+# ---------------------------------------------------------------- the cache
+
+
+class _CacheEntry:
+    """The conversions of one network file, in a folder named by its SHA-256.
+
+    `meta.json` is written last: a folder without it is incomplete and ignored.
+    It records which backends converted (and why the others did not) and,
+    per batch size and thread count, which backend "auto" chose.
+    """
+
+    FILES = {"onnxruntime": "onnxruntime.onnx", "openvino": "openvino.xml"}
+
+    def __init__(self, root: Path, digest: str) -> None:
+        self.folder = root / digest
+        self.meta_path = self.folder / "meta.json"
+
+    def meta(self) -> dict | None:
+        try:
+            meta = json.loads(self.meta_path.read_text())
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) and meta.get("format") == CACHE_FORMAT else None
+
+    def runner(self, backend: str, threads: int) -> RunBatch:
+        if backend == "onnxruntime":
+            return _onnx_runner((self.folder / self.FILES[backend]).read_bytes(), threads)
+        return _openvino_runner(self.folder / self.FILES[backend], threads)
+
+    def store(self, converted: dict[str, _Converted], rejected: dict[str, str]) -> None:
+        """Writes a complete entry beside the cache and renames it in (another process may win)."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.", dir=self.folder.parent))
+        try:
+            for conversion in converted.values():
+                conversion.save(building)
+            kept = sorted(name for name in converted if name in self.FILES)
+            meta = {"format": CACHE_FORMAT, "converted": kept, "rejected": rejected, "choices": {}}
+            (building / "meta.json").write_text(json.dumps(meta, indent=1))
+            shutil.rmtree(self.folder, ignore_errors=True)  # an incomplete or older entry
+            building.rename(self.folder)
+        except (OSError, RuntimeError):
+            pass  # a cache that cannot be written costs speed, never correctness
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+
+    def remember_choice(self, key: str, backend: str, timings: dict[str, float]) -> None:
+        meta = self.meta()
+        if meta is None:
+            return
+        meta["choices"][key] = {"backend": backend, "timings_ms": timings}
+        with contextlib.suppress(OSError):
+            write_atomic(self.meta_path, json.dumps(meta, indent=1))
+
+
+def _choice_key(batch_size: int, threads: int) -> str:
+    return f"batch {batch_size}, threads {threads}"
+
+
+def _from_cache(entry: _CacheEntry, path: Path, backend: str, threads: int, batch_size: int) -> Evaluator | None:
+    """An evaluator built from cached conversions only, or None (then TensorFlow converts)."""
+    meta = entry.meta()
+    if meta is None:
+        return None
+    converted = [name for name in meta["converted"] if name in _CacheEntry.FILES]
+    rejected = dict(meta["rejected"])
+    try:
+        if backend != "auto":
+            if backend not in converted:
+                return None
+            return Evaluator(backend, entry.runner(backend, threads), str(path), batch_size, rejected, cached=True)
+        choice = meta["choices"].get(_choice_key(batch_size, threads))
+        if choice is not None:
+            if choice["backend"] not in converted:
+                return None  # TensorFlow won here: it must be loaded anyway
+            return Evaluator(choice["backend"], entry.runner(choice["backend"], threads), str(path), batch_size,
+                             rejected, dict(choice["timings_ms"]), cached=True)
+        if not converted:
+            return None
+        planes = check_batch(batch_size)
+        runners = {name: entry.runner(name, threads) for name in converted}
+        timings = {name: _time_batch(run, planes) for name, run in runners.items()}
+    except (OSError, RuntimeError, KeyError, TypeError, ValueError):
+        return None  # a damaged entry: convert again
+    best = min(timings, key=timings.get)
+    entry.remember_choice(_choice_key(batch_size, threads), best, timings)
+    return Evaluator(best, runners[best], str(path), batch_size, rejected, timings, cached=True)
+
+
 def load_evaluator(model_path: str | Path, backend: str = "auto", threads: int = 1, batch_size: int = 16,
-                   log: Callable[[str], None] | None = None) -> Evaluator:
+                   log: Callable[[str], None] | None = None, cache: Path | None | str = "default") -> Evaluator:
     """Loads a network (checked, no code runs from the file) and picks the backend.
 
     `backend` is "auto" (the fastest that converts and matches Keras) or one
     of BACKENDS (falling back to "tensorflow" when it cannot be used).
+    `cache` is the conversion cache folder, None for none, or "default"
+    (`default_cache_dir()`).
     """
     if backend != "auto" and backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; choose auto or one of {', '.join(BACKENDS)}")
+    path = resolve_network_path(model_path)
+    root = default_cache_dir() if cache == "default" else cache
+    entry = _CacheEntry(Path(root), sha256_file(path)) if root is not None else None
+    evaluator = _from_cache(entry, path, backend, threads, batch_size) if entry else None
+    if evaluator is None:
+        evaluator = _convert(path, backend, threads, batch_size, entry)
+    evaluator.path = str(model_path)
+    if log:
+        log(describe(evaluator))
+    return evaluator
+
+
+def _convert(path: Path, backend: str, threads: int, batch_size: int, entry: _CacheEntry | None) -> Evaluator:
+    """Converts the network to every wanted backend (TensorFlow), keeps those that match Keras."""
     set_tensorflow_threads(threads)
-    model = load_network(model_path)
+    model = load_network(path)
     planes = check_batch(batch_size)
     expected_policy, expected_value = model(planes, training=False)
     expected = (expected_policy.numpy(), expected_value.numpy().reshape(-1))
     wanted = list(BACKENDS) if backend == "auto" else [backend, "tensorflow"]
-    chosen: tuple[str, RunBatch] | None = None
+    converted: dict[str, _Converted] = {}
     rejected: dict[str, str] = {}
     timings: dict[str, float] = {}
+    chosen: str | None = None
     for name in dict.fromkeys(wanted):
         try:
-            run = _CONVERTERS[name](model, threads)
-            error = _mismatch(run, planes, expected)
+            conversion = _CONVERTERS[name](model, threads)
+            error = _mismatch(conversion.run, planes, expected)
         except BackendUnavailable as why:
             rejected[name] = str(why)
             continue
         if not error <= TOLERANCE:
             rejected[name] = f"outputs differ from Keras by {error:.1e} (> {TOLERANCE:g})"
             continue
+        converted[name] = conversion
         if backend != "auto":
-            chosen = (name, run)
+            chosen = name
             break
-        timings[name] = _time_batch(run, planes)
-        if chosen is None or timings[name] < timings[chosen[0]]:
-            chosen = (name, run)
+        timings[name] = _time_batch(conversion.run, planes)
+        if chosen is None or timings[name] < timings[chosen]:
+            chosen = name
     if chosen is None:
         raise BackendUnavailable("no backend could run this network: " + "; ".join(
             f"{k}: {v}" for k, v in rejected.items()))
-    evaluator = Evaluator(chosen[0], chosen[1], str(model_path), batch_size, rejected, timings)
-    if log:
-        log(describe(evaluator))
-    return evaluator
+    if entry is not None and backend == "auto":  # only a full conversion knows every backend's verdict
+        entry.store(converted, rejected)
+        entry.remember_choice(_choice_key(batch_size, threads), chosen, timings)
+    return Evaluator(chosen, converted[chosen].run, str(path), batch_size, rejected, timings)
 
 
 def describe(evaluator: Evaluator) -> str:
@@ -236,5 +410,7 @@ def describe(evaluator: Evaluator) -> str:
     if evaluator.timings_ms:
         parts.append("(batch {} : {})".format(evaluator.batch_size, ", ".join(
             f"{k} {v:.1f} ms" for k, v in sorted(evaluator.timings_ms.items(), key=lambda kv: kv[1]))))
+    if evaluator.cached:
+        parts.append("[cached conversion]")
     parts += [f"[{k} not used: {v}]" for k, v in evaluator.rejected.items()]
     return " ".join(parts)

@@ -22,6 +22,7 @@ from golois import BLACK, WHITE, _core
 from golois.engine.coords import colour_letter, gtp_vertex, parse_gtp_vertex
 from golois.engine.gtp_client import EngineFailure, EngineTimeout, GtpClient, GtpCommandError
 from golois.engine.sgf_writer import game_sgf, result_text
+from golois.files import write_atomic
 
 SETUP_TIMEOUT = 300.0  # seconds for a fresh engine to answer (loading a network, converting it)
 COMMAND_TIMEOUT = 30.0
@@ -271,8 +272,6 @@ def _write_summary(out: Path, commands: dict, names: dict, outcomes: list[GameOu
     summary["text"] = (f"{names.get('first', 'first')} vs {names.get('second', 'second')}: "
                        f"{wins:g}/{len(counted)} for the first ({rate}, 95% CI {low:.1%} to {high:.1%})"
                        + (f"; {summary['void']} void" if summary["void"] else ""))
-    tmp = out / "summary.json.tmp"
-    tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    tmp.replace(out / "summary.json")
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 

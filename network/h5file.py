@@ -8,13 +8,13 @@ that is then loaded, so the file cannot change between check and load.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any
 
 import h5py
 
+from golois.files import atomic_path, sha256_file
 from golois.network.allowlist import UnsafeNetwork, check_safe_description, layer_configs
 
 DEFAULT_NETWORK = Path(__file__).parent / "default" / "golois-default.h5"
@@ -34,6 +34,12 @@ def resolve_network_path(name: str | Path) -> Path:
     if not path.is_file():
         raise NetworkFileError(f"network file not found: {path}")
     return path
+
+
+def is_bundled_network(name: str | Path) -> bool:
+    """True for `default` and for any copy of the bundled network (compared by content)."""
+    path = resolve_network_path(name)
+    return path == DEFAULT_NETWORK or sha256_file(path) == sha256_file(DEFAULT_NETWORK)
 
 
 def read_model_config(h5: h5py.File, path: Path) -> dict[str, Any]:
@@ -111,9 +117,7 @@ def save_network(model: Any, path: str | Path) -> None:
     refuses; it is always 1 there, so it is dropped. The file is written
     beside its destination and renamed, so a crash never leaves half a file.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.h5")
-    try:
+    with atomic_path(path) as tmp:
         with warnings.catch_warnings():  # .h5 is "legacy" to Keras, but it is the course's format
             warnings.simplefilter("ignore", UserWarning)
             model.save(tmp, include_optimizer=False, save_format="h5")
@@ -123,6 +127,3 @@ def save_network(model: Any, path: str | Path) -> None:
                 if layer.get("class_name") == "DepthwiseConv2D":
                     layer.get("config", {}).pop("groups", None)
             h5.attrs["model_config"] = json.dumps(config)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)

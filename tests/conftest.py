@@ -9,6 +9,7 @@ Fixtures hand out factories (pytest fixtures cannot take arguments):
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -132,6 +133,19 @@ def same_batch(a: golois.Batch, b: golois.Batch) -> bool:
 
 def copy_batch(batch: golois.Batch) -> golois.Batch:
     return golois.Batch(*(a.copy() for a in batch))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def conversion_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Network conversions of the whole test session go to a fresh folder, never to ~/.cache."""
+    folder = tmp_path_factory.mktemp("conversion-cache")
+    previous = os.environ.get("GOLOIS_CACHE")
+    os.environ["GOLOIS_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("GOLOIS_CACHE", None)
+    else:
+        os.environ["GOLOIS_CACHE"] = previous
 
 
 @pytest.fixture(scope="session")

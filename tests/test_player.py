@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,8 @@ from golois.engine import BACKENDS
 from golois.engine.clock import Clock
 from golois.engine.inference import TOLERANCE, Evaluator, check_batch, load_evaluator
 from golois.engine.player import RESIGN, Player, SearchSettings
-from golois.network import NetworkFileError, load_network
+from golois.files import sha256_file
+from golois.network import DEFAULT_NETWORK, NetworkFileError, load_network
 
 SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
 
@@ -161,3 +164,31 @@ def test_clock_budgets() -> None:
         clock.set_time_settings(-1, 0, 0)
     with pytest.raises(ValueError):
         clock.set_time_settings(0, 10, 0)
+
+
+def test_a_second_load_uses_the_cached_conversion_without_tensorflow(tmp_path: Path) -> None:
+    first = load_evaluator("default", cache=tmp_path)
+    assert not first.cached and (tmp_path / sha256_file(DEFAULT_NETWORK) / "meta.json").is_file()
+    # A new process: the cached ONNX / OpenVINO files run without importing TensorFlow.
+    script = ("import sys, numpy as np; from golois.engine.inference import load_evaluator, check_batch;"
+              f"e = load_evaluator('default', cache={str(tmp_path)!r});"
+              "p, v = e(check_batch(5, seed=3)); np.save(sys.argv[1], np.concatenate([p.ravel(), v]));"
+              "print(e.backend, e.cached, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out.npy")], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [first.backend, "True", "False"]
+    policy, value = load_network("default")(check_batch(5, seed=3), training=False)
+    got = np.load(tmp_path / "out.npy")
+    assert np.max(np.abs(got[: 5 * 361] - policy.numpy().ravel())) <= TOLERANCE
+    assert np.max(np.abs(got[5 * 361:] - value.numpy().ravel())) <= TOLERANCE
+
+
+def test_a_damaged_cache_entry_is_converted_again(tmp_path: Path) -> None:
+    load_evaluator("default", cache=tmp_path)
+    entry = tmp_path / sha256_file(DEFAULT_NETWORK)
+    for name in ("onnxruntime.onnx", "openvino.xml"):
+        (entry / name).write_bytes(b"garbage")
+    evaluator = load_evaluator("default", cache=tmp_path)
+    assert not evaluator.cached
+    assert evaluator(check_batch(2))[0].shape == (2, 361)
+    assert load_evaluator("default", cache=tmp_path).cached  # the entry was rebuilt

@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from golois import _core
+from golois.files import write_atomic
 
 VALIDATION_HEADER = "# golois validation set v1"
 
@@ -148,6 +149,4 @@ class Dataset:
 
     def _write_validation_file(self, path: Path, positions: list[tuple[int, int]]) -> None:
         body = "\n".join(f"{game} {move}" for game, move in positions)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(f"{VALIDATION_HEADER}\n{self.fingerprint()}\n{len(positions)}\n{body}\n")
-        tmp.replace(path)
+        write_atomic(path, f"{VALIDATION_HEADER}\n{self.fingerprint()}\n{len(positions)}\n{body}\n")
