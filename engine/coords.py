@@ -1,4 +1,4 @@
-"""Point names: GTP vertices ("D4", "pass") and SGF coordinates ("dp", "")."""
+"""Point and colour names: GTP vertices ("D4", "pass"), SGF coordinates ("dp", ""), colours."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ def parse_gtp_colour(text: str) -> int:
     if name in ("w", "white"):
         return WHITE
     raise ValueError(f"invalid colour {text!r}")
+
+
+def opponent(colour: int) -> int:
+    return WHITE if colour == BLACK else BLACK
 
 
 def colour_letter(colour: int) -> str:

@@ -74,6 +74,11 @@ class GtpClient:
             raise GtpCommandError(text)
         return text
 
+    def kill(self) -> None:
+        """Ends the process now; a command waiting for its answer fails."""
+        if self._process.poll() is None:
+            self._process.kill()
+
     def close(self) -> None:
         try:
             if self._process.poll() is None:

@@ -46,6 +46,10 @@ class BackendUnavailable(RuntimeError):
     """A backend is not installed, or cannot convert this network."""
 
 
+class NetworkOutputError(RuntimeError):
+    """The network's outputs cannot be searched (NaN or infinite values)."""
+
+
 @dataclass
 class Evaluator:
     """A network ready for the search: call it on a float32 batch (n, 19, 19, 31)."""
@@ -59,7 +63,10 @@ class Evaluator:
     cached: bool = False  # loaded from the conversion cache, without TensorFlow
 
     def __call__(self, planes: np.ndarray) -> Outputs:
-        return self.run(planes)
+        policy, value = self.run(planes)
+        if not (np.isfinite(policy).all() and np.isfinite(value).all()):
+            raise NetworkOutputError(f"the network returned NaN or infinite outputs ({self.path})")
+        return policy, value
 
 
 def default_cache_dir() -> Path | None:

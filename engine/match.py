@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from golois import BLACK, WHITE, _core
-from golois.engine.coords import colour_letter, gtp_vertex, parse_gtp_vertex
+from golois.engine.coords import colour_letter, gtp_vertex, opponent, parse_gtp_vertex
 from golois.engine.gtp_client import EngineFailure, EngineTimeout, GtpClient, GtpCommandError
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.files import write_atomic
@@ -36,6 +36,7 @@ class MatchSettings:
     move_timeout: float = 120.0
     komi: float = 7.5
     max_moves: int = 600
+    announce_time: bool = True  # send time_settings; False when each engine keeps its own time a move
 
 
 @dataclass
@@ -62,8 +63,8 @@ def wilson_interval(wins: float, games: int, z: float = 1.96) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-class _Referee:
-    """One game between two running engines."""
+class Referee:
+    """One game between two running engines, from an optional opening."""
 
     def __init__(self, engines: dict[int, GtpClient], settings: MatchSettings) -> None:
         self.engines, self.settings = engines, settings
@@ -77,15 +78,31 @@ class _Referee:
             client.send("boardsize 19", COMMAND_TIMEOUT)
             client.send("clear_board", COMMAND_TIMEOUT)
             client.send(f"komi {s.komi:g}", COMMAND_TIMEOUT)
-            if s.seconds_per_move:
+            if s.seconds_per_move and s.announce_time:
                 # One byo-yomi period of one stone means "this many seconds a move". An
                 # engine without time control still plays, and the clock here still applies.
                 with contextlib.suppress(GtpCommandError):
                     client.send(f"time_settings 0 {s.seconds_per_move:g} 1", COMMAND_TIMEOUT)
 
+    def play_opening(self, vertices: list[str]) -> tuple[int | None, str, str] | None:
+        """Plays fixed moves (Black first) on the board and in both engines; an engine that refuses one loses."""
+        for vertex in vertices:
+            colour, point = self.state.to_play, parse_gtp_vertex(vertex)
+            why = self.state.check(point)
+            if why != "legal":
+                raise ValueError(f"opening move {vertex} is {why}")
+            self.state.play(point)
+            self.moves.append((point, colour))
+            for other, client in self.engines.items():
+                try:
+                    client.send(f"play {colour_letter(colour).lower()} {vertex}", COMMAND_TIMEOUT)
+                except (EngineFailure, GtpCommandError) as error:
+                    return opponent(other), "failure", f"refused the opening move {vertex}: {error}"
+        return None
+
     def play(self) -> tuple[int | None, str, str]:
-        """Returns (winner colour or None, reason, detail)."""
-        colour = BLACK
+        """Plays from the current position to the end; returns (winner colour or None, reason, detail)."""
+        colour = self.state.to_play
         while True:
             if len(self.moves) >= self.settings.max_moves:
                 return self._score("move limit")
@@ -94,10 +111,10 @@ class _Referee:
                 return outcome
             if self.state.passes >= 2:
                 return self._score("score")
-            colour = WHITE if colour == BLACK else BLACK
+            colour = opponent(colour)
 
     def _turn(self, colour: int) -> tuple[int | None, str, str] | None:
-        other = WHITE if colour == BLACK else BLACK
+        other = opponent(colour)
         s = self.settings
         limit = s.seconds_per_move + s.margin if s.seconds_per_move else s.move_timeout
         start = time.monotonic()
@@ -226,7 +243,7 @@ def play_match(first: str, second: str, out: Path, settings: MatchSettings, prog
 def _play_one(number: int, order: tuple[str, str], clients: dict, names: dict, settings: MatchSettings,
               out: Path) -> GameOutcome:
     by_colour = {BLACK: order[0], WHITE: order[1]}
-    referee = _Referee({colour: clients[key] for colour, key in by_colour.items()}, settings)
+    referee = Referee({colour: clients[key] for colour, key in by_colour.items()}, settings)
     try:
         referee.start()
         winner, reason, detail = referee.play()

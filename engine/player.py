@@ -138,6 +138,7 @@ class Player:
         current = 0
         count = self.tree.gather(self._planes[current])
         while True:
+            visits_before = self.tree.root_visits
             following = self._gatherer.submit(self.tree.gather, self._planes[1 - current])
             try:
                 if count:
@@ -156,6 +157,8 @@ class Player:
             cpu, wall = time.process_time() - start_cpu, time.perf_counter() - start_wall
             if should_stop() or self._budget_spent(budget, done, cpu, wall) or self._decided(budget, done, cpu, wall):
                 return done
+            if count == 0 and self.tree.root_visits == visits_before:
+                return done  # nothing left to search: the game is over at the root
 
     @staticmethod
     def _budget_spent(budget: MoveBudget, playouts: int, cpu: float, wall: float) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from golois import BLACK, WHITE, Game, GamesWriter
+from golois.engine.coords import opponent
 from golois.engine.player import RESIGN, Player
 from golois.engine.sgf_writer import game_sgf, result_text
 
@@ -27,11 +28,11 @@ def play_one_game(player: Player) -> tuple[Game, str, int]:
     while not player.game_over() and len(moves) < max_moves:
         report = player.genmove(colour)
         if report.move == RESIGN:
-            winner, reason = (WHITE if colour == BLACK else BLACK), "resignation"
+            winner, reason = opponent(colour), "resignation"
             break
         white_wins = report.winrate if colour == WHITE else 1.0 - report.winrate
         moves.append((report.move, colour, white_wins))
-        colour = WHITE if colour == BLACK else BLACK
+        colour = opponent(colour)
     score = player.tree.score()
     if reason == "score":
         winner = BLACK if score > 0 else WHITE if score < 0 else None

@@ -56,6 +56,23 @@ def read_model_config(h5: h5py.File, path: Path) -> dict[str, Any]:
     return config
 
 
+def open_h5(path: Path) -> h5py.File:
+    try:
+        return h5py.File(path, "r")
+    except OSError as error:
+        raise NetworkFileError(f"{path} is not an HDF5 file (.h5): {error}") from error
+
+
+def check_description(h5: h5py.File, path: Path) -> dict[str, Any]:
+    """The model description, checked against the allowlists (nothing is built)."""
+    config = read_model_config(h5, path)
+    try:
+        check_safe_description(config)
+    except UnsafeNetwork as error:
+        raise NetworkFileError(f"{path}: {error}") from error
+    return config
+
+
 def load_network(name: str | Path) -> Any:
     """A tf_keras model from a checked .h5 file (or `default`), not compiled.
 
@@ -63,27 +80,25 @@ def load_network(name: str | Path) -> Any:
     or unknown classes, wrong input, missing or misshapen policy/value outputs.
     """
     path = resolve_network_path(name)
-    try:
-        h5 = h5py.File(path, "r")
-    except OSError as error:
-        raise NetworkFileError(f"{path} is not an HDF5 file (.h5): {error}") from error
-    with h5:
-        try:
-            check_safe_description(read_model_config(h5, path))
-        except UnsafeNetwork as error:
-            raise NetworkFileError(f"{path}: {error}") from error
-        model = _build(h5, path)
+    with open_h5(path) as h5:
+        check_description(h5, path)
+        model = build_model(h5, path)
     check_golois_interface(model, path)
     return model
 
 
-def _build(h5: h5py.File, path: Path) -> Any:
+def build_model(h5: h5py.File, path: Path) -> Any:
+    """Builds the model of an open file whose description was checked (`check_description`)."""
     from golois.network.framework import keras
 
     try:
         model = keras.models.load_model(h5, compile=False)
     except Exception as error:  # Keras raises many types for a bad file; all mean "cannot load"
-        raise NetworkFileError(f"{path}: Keras cannot build this network: {error}") from error
+        if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
+            raise NetworkFileError(f"{path}: building this network runs out of memory: its layers declare far "
+                                   "more weights than a Golois network has") from error
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise NetworkFileError(f"{path}: Keras cannot build this network: {first_line[:300]}") from error
     if not isinstance(model, keras.Model) or not model.inputs or not model.outputs:
         raise NetworkFileError(f"{path}: not a Keras model with inputs and outputs")
     return model
@@ -91,10 +106,18 @@ def _build(h5: h5py.File, path: Path) -> Any:
 
 def check_golois_interface(model: Any, path: Path | str) -> None:
     """Input (19, 19, 31); outputs a 361-way policy and a single value, in that order."""
+    check_input(model, path)
+    check_outputs(model, path)
+
+
+def check_input(model: Any, path: Path | str) -> None:
     inputs = model.inputs
     if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != BOARD_SHAPE:
         shapes = ", ".join(str(tuple(i.shape[1:])) for i in inputs)
         raise NetworkFileError(f"{path}: input shape {shapes}, but Golois networks take {BOARD_SHAPE} (31 planes)")
+
+
+def check_outputs(model: Any, path: Path | str) -> None:
     sizes = [_flat_size(output) for output in model.outputs]
     if sizes != [361, 1]:
         raise NetworkFileError(f"{path}: outputs of sizes {sizes}, but Golois networks give "

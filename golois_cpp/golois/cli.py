@@ -13,6 +13,7 @@ from golois.bench import bench_batch
 from golois.engine.cli import bench_engine_command, gtp_command, match_command, selfplay_command
 from golois.importer import NothingImported, import_games
 from golois.sgf_sources import SourceError
+from golois.tournament.cli import serve_command, tournament_group
 from golois.training.cli import bench_train_command, evaluate_command, train_command
 
 
@@ -97,6 +98,8 @@ main.add_command(gtp_command)
 main.add_command(match_command)
 main.add_command(selfplay_command)
 bench.add_command(bench_engine_command)
+main.add_command(serve_command)
+main.add_command(tournament_group)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,203 @@
+"""Uploads: the sandboxed checks, who may upload, and that a refused upload leaves nothing behind."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import SHARED_MODELS, stored_files, upload
+from sqlalchemy import func, select
+
+from golois.tournament.models import Network, NetworkVersion, Team
+
+
+def count_rows(database, model) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def assert_nothing_left(config, database, networks_before: int = 1) -> None:
+    """Only the bundled network: no file, no team, no network row from a refused upload."""
+    assert len(stored_files(config)) == networks_before
+    assert count_rows(database, NetworkVersion) == networks_before
+    assert count_rows(database, Network) == networks_before
+    assert list(config.incoming_dir.iterdir()) == []
+
+
+def test_an_accepted_upload_lists_every_check_and_returns_the_team_key_once(client, config, database, networks):
+    response = upload(client, networks["good0"], team="Team A", name="first")
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["accepted"] is True
+    names = [check["name"] for check in body["checks"]]
+    assert names == ["HDF5 file", "description", "build", "input", "outputs", "parameter limit",
+                     "outputs on real positions", "short game"]
+    assert all(check["ok"] for check in body["checks"])
+    assert "2,258 trainable parameters (limit 100,000)" in body["checks"][5]["detail"]
+    assert re.search(r"\d+ moves of 32-playout search", body["checks"][-1]["detail"])
+    assert body["network"]["label"] == "Team A/first" and body["network"]["current_version"]["number"] == 1
+    assert len(body["team_key"]) >= 20
+    stored = stored_files(config)
+    assert len(stored) == 2  # the bundled network and this one, by SHA-256, outside any served folder
+    assert any(p.name == body["network"]["current_version"]["sha256"] + ".h5" for p in stored)
+    # The key is shown once: a second upload of the team does not repeat it.
+    again = upload(client, networks["good1"], team="Team A", name="second", key=body["team_key"])
+    assert again.status_code == 201 and "team_key" not in again.get_json()
+
+
+def test_the_same_team_and_name_again_makes_a_new_version(client, database, networks):
+    key = upload(client, networks["good0"], name="net").get_json()["team_key"]
+    second = upload(client, networks["good1"], name="net", key=key).get_json()
+    assert [v["number"] for v in second["network"]["versions"]] == [1, 2]
+    assert second["network"]["current_version"]["number"] == 2
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Network)) == 2  # bundled + this one
+
+
+def test_another_teams_name_needs_its_key(client, config, database, networks):
+    upload(client, networks["good0"], team="owners")
+    for key in ("", "wrong-key"):
+        response = upload(client, networks["good1"], team="owners", key=key)
+        assert response.status_code == 403
+        assert "team key" in response.get_json()["reason"]
+    assert count_rows(database, NetworkVersion) == 2
+
+
+@pytest.mark.parametrize("case, status, reason", [
+    ("lambda", 422, "Lambda layers"),
+    ("truncated", 422, "not an HDF5 file"),
+    ("not-hdf5", 422, "not an HDF5 file"),
+    ("21-planes", 422, "31 planes"),
+    ("policy-64", 422, "outputs of sizes [64, 1]"),
+    ("big", 422, "112,802 trainable parameters, 12,802 over the limit of 100,000"),
+    ("nan", 422, "NaN"),
+    ("huge-declared", 422, "memory"),
+])
+def test_hostile_and_broken_files_are_refused_with_nothing_left_behind(client, config, database, networks, case,
+                                                                       status, reason):
+    response = upload(client, networks[case], team=f"team-{case}")
+    body = response.get_json()
+    assert response.status_code == status, body
+    assert body["accepted"] is False and reason in body["reason"]
+    assert body["network"] is None
+    assert_nothing_left(config, database)
+    assert count_rows(database, Team) == 1  # only the bundled network's team
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(make_config, networks, tmp_path):
+    from golois.tournament.app import create_app
+
+    config = make_config(max_upload_bytes=20_000)
+    app = create_app(config)
+    response = upload(app.test_client(), networks["good0"])  # about 40 kB
+    assert response.status_code == 413
+    assert response.get_json()["accepted"] is False
+    assert len(stored_files(config)) == 1
+    app.extensions["golois_db"].dispose()
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"team": "", "name": "x"}, "missing field: team"),
+    ({"team": "a", "name": ""}, "missing field: name"),
+    ({"team": "a/b", "name": "x"}, "the team name must be"),
+    ({"team": "a", "name": "x" * 41}, "the network name must be"),
+    ({"team": "a", "name": "\u00e9t\u00e9"}, "the network name must be"),
+    ({"team": "a", "name": "x", "email": "not-an-address"}, "e-mail"),
+])
+def test_bad_form_fields_are_refused_with_a_reason(client, config, database, networks, fields, message):
+    with open(networks["good0"], "rb") as handle:
+        response = client.post("/api/networks", data={**fields, "file": (handle, "net.h5")})
+    assert response.status_code == 400
+    assert message in response.get_json()["reason"]
+    assert_nothing_left(config, database)
+
+
+def test_a_request_without_a_file_or_not_multipart_is_malformed(client, config, database):
+    assert client.post("/api/networks", data={"team": "a", "name": "b"}).status_code == 400
+    response = client.post("/api/networks", data="garbage", content_type="application/octet-stream")
+    assert response.status_code == 400
+    assert client.post("/api/networks", data=b"\xff\xfe\x00", content_type="multipart/form-data; boundary=x") \
+        .status_code == 400
+    assert_nothing_left(config, database)
+
+
+def test_the_rate_limit_counts_every_upload_from_an_address(make_config, networks):
+    from golois.tournament.app import create_app
+
+    app = create_app(make_config(uploads_per_hour=2))
+    client = app.test_client()
+    assert upload(client, networks["not-hdf5"], team="a").status_code == 422
+    assert upload(client, networks["good0"], team="b").status_code == 201
+    response = upload(client, networks["good1"], team="c")
+    assert response.status_code == 429 and "too many uploads" in response.get_json()["reason"]
+    app.extensions["golois_db"].dispose()
+
+
+def test_a_class_token_set_by_the_admin_is_needed(client, networks):
+    login = client.post("/admin/login", data={"password": "teacher-secret"})
+    assert login.status_code == 302
+    assert client.post("/admin/class-token", data={"class_token": "sesame"}).status_code == 302
+    assert upload(client, networks["good0"]).status_code == 403
+    assert upload(client, networks["good0"], class_token="wrong").status_code == 403
+    assert upload(client, networks["good0"], class_token="sesame").status_code == 201
+
+
+def test_concurrent_uploads_are_all_recorded_once(app, config, database, networks):
+    """Eight uploads at once, four of them to the same team and name."""
+    results: list[tuple[int, dict]] = []
+
+    def send(index: int) -> None:
+        client = app.test_client()
+        team, name = ("same", "same") if index < 4 else (f"team{index}", "net")
+        response = upload(client, networks[f"good{index % 3}"], team=team, name=name)
+        results.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(code for code, _ in results)
+    # The first upload of team "same" creates it; the others of that team come without its key.
+    assert codes.count(201) == 5 and all(code in (403, 409) for code in codes if code != 201), results
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Team)) == 6
+        versions = session.scalars(select(NetworkVersion)).all()
+        assert len(versions) == 6
+        assert len({(v.network_id, v.number) for v in versions}) == 6
+
+
+def test_a_team_deactivates_its_own_network_with_its_key(client, networks):
+    body = upload(client, networks["good0"], team="t", name="n").get_json()
+    network_id = body["network"]["id"]
+    assert client.post(f"/api/networks/{network_id}/deactivate", data={"key": "nope"}).status_code == 403
+    response = client.post(f"/api/networks/{network_id}/deactivate", data={"key": body["team_key"]})
+    assert response.status_code == 200 and response.get_json()["active"] is False
+
+
+# The course files as they are: the verdicts the README of ../shared/models gives.
+SHARED_VERDICTS = {
+    "cocorigo-shufflenet.h5": (201, None),
+    "cocorigo-resnet.h5": (201, None),
+    "gonet-test-small.h5": (201, None),
+    "gonet-mixnet-tfoplambda.h5": (201, None),
+    "gonet-convnext-legacy-depthwise.h5": (201, None),
+    "cocorigo-mobilenet-110k-over-limit.h5": (422, "108,981 trainable parameters, 8,981 over the limit of 100,000"),
+    "cocorigo-unet-bad-policy-shape.h5": (422, "outputs of sizes [64, 1]"),
+    "iasd-21-planes-wrong-input.h5": (422, "31 planes"),
+}
+
+
+@pytest.mark.skipif(not SHARED_MODELS.is_dir(), reason="../shared/models is not here")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_course_file_gets_the_verdict_its_readme_gives(client, config, database):
+    assert sorted(SHARED_VERDICTS) == sorted(p.name for p in SHARED_MODELS.glob("*.h5"))
+    for name, (status, reason) in SHARED_VERDICTS.items():
+        response = upload(client, SHARED_MODELS / name, team=Path(name).stem[:40], name="net")
+        body = response.get_json()
+        assert response.status_code == status, (name, body["reason"])
+        if reason:
+            assert reason in body["reason"], (name, body["reason"])
+    assert count_rows(database, NetworkVersion) == 1 + 5

@@ -1,0 +1,1 @@
+"""Blueprints: `pages` (the HTML site), `api` (JSON), `admin` (the teacher's actions)."""

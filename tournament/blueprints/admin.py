@@ -1,0 +1,150 @@
+"""The teacher's actions, behind GOLOIS_ADMIN_PASSWORD (there are none without it).
+
+Start or resume a tournament (a runner process is started beside the
+server), set the class token, issue a team a new key, switch networks on
+and off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from golois.tournament.app import get_config
+from golois.tournament.config import ServerConfig
+from golois.tournament.db import get_or_404, get_session
+from golois.tournament.models import Game, Network, Setting, Team, Tournament, hash_key, utcnow
+from golois.tournament.round_robin import TournamentError, TournamentSettings
+from golois.tournament.uploads import CLASS_TOKEN
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def admin_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not get_config().admin_password:
+            abort(404, "admin actions are disabled: start the server with GOLOIS_ADMIN_PASSWORD set")
+        if not session.get("admin"):
+            return redirect(url_for("admin.dashboard"))
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@bp.get("/")
+def dashboard():
+    config = get_config()
+    if not config.admin_password:
+        return render_template("admin.html", disabled=True), 404
+    if not session.get("admin"):
+        return render_template("admin.html", login=True)
+    db_session = get_session()
+    return render_template(
+        "admin.html",
+        teams=db_session.scalars(select(Team).order_by(Team.name)).all(),
+        networks=db_session.scalars(select(Network).order_by(Network.id)).all(),
+        running=db_session.scalar(select(Tournament).where(Tournament.status == "running")),
+        class_token=Setting.read(db_session, CLASS_TOKEN) or "",
+        defaults=TournamentSettings(),
+        cores=os.cpu_count() or 1,
+    )
+
+
+@bp.post("/login")
+def login():
+    password = get_config().admin_password
+    if not password:
+        abort(404, "admin actions are disabled: start the server with GOLOIS_ADMIN_PASSWORD set")
+    if not hmac.compare_digest(request.form.get("password", "").encode(), password.encode()):
+        flash("wrong password")
+        return render_template("admin.html", login=True), 403
+    session.clear()
+    session["admin"] = True
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("pages.index"))
+
+
+@bp.post("/tournaments")
+@admin_required
+def start_tournament():
+    """Starts a runner process: it resumes the unfinished tournament, or starts one with these settings."""
+    form = request.form
+    try:
+        playouts = int(form["playouts"]) if form.get("playouts", "").strip() else None
+        seconds = float(form.get("seconds") or 2.0)
+        settings = TournamentSettings(seconds_per_move=seconds, playouts=playouts,
+                                      games_per_pair=int(form.get("games_per_pair") or 2))
+        parallel = int(form.get("parallel") or (os.cpu_count() or 1))
+    except ValueError as error:
+        raise TournamentError(f"invalid tournament settings: {error}") from error
+    if parallel < 1:
+        raise TournamentError("games at once must be at least 1")
+    busy = get_session().scalar(select(Game).join(Tournament).where(
+        Tournament.status == "running", Game.status == "running", Game.lease_until > utcnow()).limit(1))
+    if busy is not None:
+        raise TournamentError("a runner is already playing the unfinished tournament")
+    pid = spawn_runner(get_config(), settings, parallel)
+    flash(f"tournament runner started (process {pid}); its games appear as they finish")
+    return redirect(url_for("pages.tournaments"))
+
+
+def spawn_runner(config: ServerConfig, settings: TournamentSettings, parallel: int, started_by: str = "admin") -> int:
+    """`golois tournament run` in its own session, logging to <data>/logs; it outlives the web process."""
+    command = [sys.executable, "-m", "golois.cli", "tournament", "run", "--data", str(config.data_dir),
+               "--games-per-pair", str(settings.games_per_pair), "--parallel", str(parallel), "--quiet",
+               "--started-by", started_by]
+    command += (["--playouts", str(settings.playouts)] if settings.playouts
+                else ["--time", f"{settings.seconds_per_move:g}"])
+    env = os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_CACHE": str(config.cache_dir)}
+    log_path = config.logs_dir / f"tournament-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    with open(log_path, "ab") as log:
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                 start_new_session=True)
+    return child.pid
+
+
+@bp.post("/class-token")
+@admin_required
+def class_token():
+    token = request.form.get("class_token", "").strip()
+    if len(token) > 200:
+        raise TournamentError("the class token is too long (200 characters at most)")
+    Setting.write(get_session(), CLASS_TOKEN, token or None)
+    get_session().commit()
+    flash("class token set: every upload needs it" if token else "class token removed: uploads need none")
+    return redirect(url_for("admin.dashboard"))
+
+
+@bp.post("/teams/<int:team_id>/key")
+@admin_required
+def reissue_key(team_id: int):
+    team = get_or_404(Team, team_id)
+    key = secrets.token_urlsafe(18)
+    team.key_hash = hash_key(key)
+    get_session().commit()
+    return render_template("admin.html", new_key=(team.name, key))
+
+
+@bp.post("/networks/<int:network_id>/active")
+@admin_required
+def set_active(network_id: int):
+    network = get_or_404(Network, network_id)
+    network.active = request.form.get("active") == "1"
+    get_session().commit()
+    flash(f"{network.label} {'plays' if network.active else 'does not play'} in the next tournaments")
+    return redirect(url_for("admin.dashboard"))
+

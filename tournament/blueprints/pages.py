@@ -1,0 +1,116 @@
+"""The HTML site: standings, networks, uploads, tournaments, game replays and downloads."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+
+from golois.tournament.blueprints.api import upload_from_request
+from golois.tournament.db import get_or_404, get_session
+from golois.tournament.models import Game, Network, Setting, Tournament
+from golois.tournament.serialize import game_moves
+from golois.tournament.standings import compute_standings
+from golois.tournament.uploads import CLASS_TOKEN, UploadError, deactivate_network
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index():
+    session = get_session()
+    tournament = session.scalar(select(Tournament).order_by(Tournament.id.desc()).limit(1))
+    standings = compute_standings(session, tournament) if tournament else None
+    networks = session.scalars(select(Network).where(Network.active.is_(True)).order_by(Network.id)).all()
+    return render_template("index.html", tournament=tournament, standings=standings, networks=networks)
+
+
+@bp.get("/networks")
+def networks():
+    rows = get_session().scalars(select(Network).order_by(Network.active.desc(), Network.id)).all()
+    return render_template("networks.html", networks=rows)
+
+
+@bp.get("/networks/<int:network_id>")
+def network(network_id: int):
+    session = get_session()
+    net = get_or_404(Network, network_id)
+    ids = [v.id for v in net.versions]
+    games = session.scalars(select(Game).where(Game.status == "finished",
+                                               or_(Game.black_id.in_(ids), Game.white_id.in_(ids)))
+                            .order_by(Game.id.desc())).all()
+    losses: dict[str, int] = {}
+    for game in games:
+        if game.loser_id() in ids:
+            losses[game.reason] = losses.get(game.reason, 0) + 1
+    return render_template("network.html", network=net, games=games, version_ids=set(ids), losses=losses)
+
+
+@bp.post("/networks/<int:network_id>/deactivate")
+def deactivate(network_id: int):
+    network = get_or_404(Network, network_id)
+    deactivate_network(network, request.form.get("key"))
+    get_session().commit()
+    flash(f"{network.label} will not play in the next tournaments")
+    return redirect(url_for("pages.network", network_id=network_id))
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+def upload():
+    needs_token = bool(Setting.read(get_session(), CLASS_TOKEN))
+    if request.method == "GET":
+        return render_template("upload.html", needs_token=needs_token)
+    try:
+        accepted = upload_from_request()
+    except UploadError as error:
+        return render_template("upload.html", needs_token=needs_token, refused=error, form=request.form), \
+            error.status
+    return render_template("upload.html", needs_token=needs_token, accepted=accepted), 201
+
+
+@bp.get("/tournaments")
+def tournaments():
+    rows = get_session().scalars(select(Tournament).order_by(Tournament.id.desc())).all()
+    return render_template("tournaments.html", tournaments=rows)
+
+
+@bp.get("/tournaments/<int:tournament_id>")
+def tournament(tournament_id: int):
+    row = get_or_404(Tournament, tournament_id)
+    return render_template("tournament.html", tournament=row, standings=compute_standings(get_session(), row))
+
+
+@bp.get("/tournaments/<int:tournament_id>/standings.csv")
+def standings_csv(tournament_id: int):
+    row = get_or_404(Tournament, tournament_id)
+    return Response(compute_standings(get_session(), row).csv(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=golois-tournament-{tournament_id}-standings.csv"})
+
+
+@bp.get("/tournaments/<int:tournament_id>/games.zip")
+def games_zip(tournament_id: int):
+    row = get_or_404(Tournament, tournament_id)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for game in row.games:
+            if game.status == "finished" and game.sgf:
+                archive.writestr(f"tournament-{tournament_id}/game-{game.number:05d}.sgf", game.sgf)
+    return Response(buffer.getvalue(), mimetype="application/zip", headers={
+        "Content-Disposition": f"attachment; filename=golois-tournament-{tournament_id}-games.zip"})
+
+
+@bp.get("/games/<int:game_id>")
+def game(game_id: int):
+    row = get_or_404(Game, game_id)
+    return render_template("game.html", game=row, moves=game_moves(row))
+
+
+@bp.get("/games/<int:game_id>.sgf")
+def game_sgf(game_id: int):
+    row = get_or_404(Game, game_id)
+    if not row.sgf:
+        abort(404, "this game has not been played yet")
+    return Response(row.sgf, mimetype="application/x-go-sgf", headers={
+        "Content-Disposition": f"attachment; filename=golois-game-{game_id}.sgf"})

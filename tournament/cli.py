@@ -1,0 +1,94 @@
+"""`golois serve` and `golois tournament run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from golois.errors import cli_errors
+
+DATA_HELP = "Data folder: database, network files, caches, logs [default: $GOLOIS_DATA or ./golois-data]."
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None, help=DATA_HELP)
+@cli_errors
+def serve_command(host: str, port: int, data: Path | None) -> None:
+    """Run the tournament server (SQLite in the data folder unless DATABASE_URL is set).
+
+    For production, run the same application with gunicorn:
+    gunicorn -w 4 -b 0.0.0.0:8000 'golois.tournament.app:create_app()'
+    """
+    from golois.tournament.app import create_app
+    from golois.tournament.config import ServerConfig
+
+    config = ServerConfig.from_environment(data)
+    click.echo(f"data folder {config.data_dir}; database {_safe_url(config.database_url)}", err=True)
+    if not config.admin_password:
+        click.echo("admin actions are off (set GOLOIS_ADMIN_PASSWORD to start tournaments from the site)", err=True)
+    app = create_app(config)
+    click.echo(f"open http://{host}:{port}/ in a browser", err=True)
+    app.run(host=host, port=port, threaded=True)
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group("tournament")
+def tournament_group() -> None:
+    """Round robins between the uploaded networks."""
+
+
+@tournament_group.command("run")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None, help=DATA_HELP)
+@click.option("--time", "seconds", type=float, default=None,
+              help="CPU seconds a move for each engine [default: 2, unless --playouts is given].")
+@click.option("--playouts", type=click.IntRange(1), default=None, help="Playouts a move instead of a time.")
+@click.option("--games-per-pair", type=click.IntRange(1), default=2, show_default=True,
+              help="Games between each two networks, colours alternating.")
+@click.option("--parallel", type=click.IntRange(1), default=None, help="Games at once [default: one per core].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar (a line per game still).")
+@click.option("--started-by", type=click.Choice(["command", "admin", "schedule"]), default="command", hidden=True)
+@click.pass_context
+@cli_errors
+def run_command(ctx: click.Context, data: Path | None, seconds: float | None, playouts: int | None, games_per_pair: int,
+                parallel: int | None, quiet: bool, started_by: str) -> None:
+    """Resume the unfinished tournament, or start a new round robin between the active networks.
+
+    Every finished game is recorded at once with its SGF; after an interruption
+    (even kill -9) the same command resumes: finished games are kept, the
+    interrupted ones are played again. Several runs on one database share the
+    games and never play the same one.
+    """
+    from golois.tournament.config import ServerConfig
+    from golois.tournament.db import Database
+    from golois.tournament.round_robin import TournamentSettings
+    from golois.tournament.runner import run_tournament
+    from golois.tournament.uploads import register_bundled_network
+
+    if seconds is not None and playouts is not None:
+        raise click.UsageError("give --time or --playouts, not both")
+    settings = TournamentSettings(seconds_per_move=seconds if seconds is not None else 2.0, playouts=playouts,
+                                  games_per_pair=games_per_pair)
+    config = ServerConfig.from_environment(data)
+    config.prepare()
+    database = Database(config.database_url)
+    database.upgrade()
+    register_bundled_network(database, config, log=lambda message: click.echo(message, err=True))
+    try:
+        given = any(ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+                    for name in ("seconds", "playouts", "games_per_pair"))
+        tournament = run_tournament(database, config, settings, parallel, progress=not quiet, started_by=started_by,
+                                    log=lambda message: click.echo(message, err=True), settings_given=given)
+    except KeyboardInterrupt:
+        raise click.ClickException("interrupted; the games in progress will be played again by the same command, "
+                                   "finished ones are kept") from None
+    click.echo(f"tournament {tournament.id} {tournament.status}; standings: golois serve, then "
+               f"/tournaments/{tournament.id}")

@@ -1,0 +1,216 @@
+"""The database: teams, their networks and versions, tournaments and their games.
+
+One row per fact; everything the pages show is derived from these rows.
+A game row is the unit of work of a tournament: it is claimed with a lease
+(`attempt`, `runner`, `lease_until`) and finished with a conditional update,
+so every game is recorded exactly once whatever crashes (see round_robin).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAME_LENGTH = 40
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: the same in SQLite and PostgreSQL columns."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the team key; the key is shown once
+    email: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    networks: Mapped[list[Network]] = relationship(back_populates="team", order_by="Network.name")
+
+    def key_matches(self, key: str | None) -> bool:
+        return bool(key) and hmac.compare_digest(self.key_hash, hash_key(key))
+
+
+class Network(Base):
+    """A team's network by name; uploading the same name again adds a version."""
+
+    __tablename__ = "networks"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # plays in future tournaments
+    bundled: Mapped[bool] = mapped_column(Boolean, default=False)  # the bundled default network: the rating anchor
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    team: Mapped[Team] = relationship(back_populates="networks")
+    versions: Mapped[list[NetworkVersion]] = relationship(back_populates="network", order_by="NetworkVersion.number")
+
+    @property
+    def current(self) -> NetworkVersion | None:
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def label(self) -> str:
+        return f"{self.team.name}/{self.name}"
+
+
+class NetworkVersion(Base):
+    """One uploaded file, stored under its SHA-256, with the checks it passed."""
+
+    __tablename__ = "network_versions"
+    __table_args__ = (UniqueConstraint("network_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    params: Mapped[int] = mapped_column(Integer)
+    checks: Mapped[list[Any]] = mapped_column(default=list)
+    check_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    network: Mapped[Network] = relationship(back_populates="versions")
+
+    @property
+    def label(self) -> str:
+        return f"{self.network.label} v{self.number}"
+
+
+class Tournament(Base):
+    __tablename__ = "tournaments"
+    __table_args__ = (
+        # At most one unfinished tournament: two runners starting at once cannot both create one.
+        Index("one_running_tournament", "status", unique=True,
+              sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running, finished
+    started_by: Mapped[str] = mapped_column(String(16), default="command")  # command, admin, schedule
+    seconds_per_move: Mapped[float | None] = mapped_column(Float)
+    playouts: Mapped[int | None] = mapped_column(Integer)
+    games_per_pair: Mapped[int] = mapped_column(Integer)
+    komi: Mapped[float] = mapped_column(Float)
+    max_moves: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    entries: Mapped[list[Entry]] = relationship(back_populates="tournament", order_by="Entry.version_id")
+    games: Mapped[list[Game]] = relationship(back_populates="tournament", order_by="Game.number")
+
+    @property
+    def time_control(self) -> str:
+        if self.playouts:
+            return f"{self.playouts} playouts a move"
+        return f"{self.seconds_per_move:g} s of CPU a move"
+
+
+class Entry(Base):
+    """A network version taking part in a tournament (fixed when it starts)."""
+
+    __tablename__ = "entries"
+
+    tournament_id: Mapped[int] = mapped_column(ForeignKey("tournaments.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"), primary_key=True)
+
+    tournament: Mapped[Tournament] = relationship(back_populates="entries")
+    version: Mapped[NetworkVersion] = relationship()
+
+
+class Game(Base):
+    __tablename__ = "games"
+    __table_args__ = (
+        UniqueConstraint("tournament_id", "number"),
+        Index("games_to_play", "tournament_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tournament_id: Mapped[int] = mapped_column(ForeignKey("tournaments.id"))
+    number: Mapped[int] = mapped_column(Integer)  # order of play within the tournament, from 1
+    black_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"))
+    white_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"))
+    opening: Mapped[list[Any]] = mapped_column(default=list)  # GTP vertices played before the engines think
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, running, finished
+    attempt: Mapped[int] = mapped_column(Integer, default=0)  # raised by every claim: the claim's token
+    runner: Mapped[str | None] = mapped_column(String(120))  # host:pid:nonce of the claimant
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    winner: Mapped[str | None] = mapped_column(String(1))  # B, W, or None (a draw)
+    result: Mapped[str | None] = mapped_column(String(16))  # SGF RE: B+3.5, W+R, B+T, W+F
+    reason: Mapped[str | None] = mapped_column(String(32))  # score, resignation, time, illegal move, failure...
+    detail: Mapped[str | None] = mapped_column(Text)
+    moves: Mapped[int] = mapped_column(Integer, default=0)
+    black_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    white_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    sgf: Mapped[str | None] = mapped_column(Text)
+
+    tournament: Mapped[Tournament] = relationship(back_populates="games")
+    black: Mapped[NetworkVersion] = relationship(foreign_keys=[black_id])
+    white: Mapped[NetworkVersion] = relationship(foreign_keys=[white_id])
+
+    def loser_id(self) -> int | None:
+        return {"B": self.white_id, "W": self.black_id}.get(self.winner or "")
+
+
+class UploadAttempt(Base):
+    """Every upload, accepted or not, for the rate limit."""
+
+    __tablename__ = "upload_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class Setting(Base):
+    """Site settings the admin changes (the class token...), as key and JSON value."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+    @staticmethod
+    def read(session: Any, key: str, default: Any = None) -> Any:
+        row = session.get(Setting, key)
+        return default if row is None else row.value
+
+    @staticmethod
+    def write(session: Any, key: str, value: Any) -> None:
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=value))
+        else:
+            row.value = value

@@ -1,0 +1,257 @@
+"""Round robins in the database: creating one, and handing its games out exactly once.
+
+A tournament is fixed when it starts: its entries (the current version of
+every active network) and all its games (K per pair, colours alternating,
+one opening per two games). Playing is then a matter of claiming games:
+
+- `claim_game` takes a pending game, or a running one whose claimant is
+  gone (its lease expired, or its process on this machine is dead), by a
+  conditional update that raises the game's `attempt`. Only one claimant
+  can win that update, so two runners never play the same game.
+- `finish_game` records the result and the SGF in one conditional update on
+  the same `attempt`: a runner whose claim was taken over records nothing,
+  so every game is recorded exactly once.
+- A game interrupted with its runner (kill -9) is claimed again and
+  replayed from the start; finished games are never touched again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from golois.engine.match import MatchSettings
+from golois.errors import GoloisError
+from golois.tournament.db import Database
+from golois.tournament.models import Entry, Game, Network, Tournament, utcnow
+from golois.tournament.openings import opening_for
+
+LEASE_SECONDS = 300.0  # a claim not renewed for this long is free for another runner
+_MATCH_DEFAULTS = MatchSettings()
+
+
+class TournamentError(GoloisError):
+    status = 409
+
+
+@dataclass
+class TournamentSettings:
+    """How a new tournament is played (a resumed one keeps its own)."""
+
+    seconds_per_move: float | None = 2.0  # CPU seconds a move, each engine its own
+    playouts: int | None = None           # instead of a time: playouts a move
+    games_per_pair: int = 2
+    komi: float = _MATCH_DEFAULTS.komi
+    max_moves: int = _MATCH_DEFAULTS.max_moves
+
+    def __post_init__(self) -> None:
+        if self.playouts is not None:
+            self.seconds_per_move = None
+            if self.playouts < 1:
+                raise TournamentError("playouts a move must be at least 1")
+        elif self.seconds_per_move is None or not self.seconds_per_move > 0:
+            raise TournamentError("the time a move must be positive")
+        if self.games_per_pair < 1:
+            raise TournamentError("games per pair must be at least 1")
+
+    @classmethod
+    def of(cls, tournament: Tournament) -> TournamentSettings:
+        return cls(tournament.seconds_per_move, tournament.playouts, tournament.games_per_pair, tournament.komi,
+                   tournament.max_moves)
+
+
+def runner_id() -> str:
+    """host:pid:nonce, unique to this process; the pid lets a restart on this host reclaim at once."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _dead_local_runner(runner: str | None, me: str) -> bool:
+    if not runner or runner == me:
+        return False
+    host, _, rest = runner.partition(":")
+    if host != socket.gethostname()[:60]:
+        return False
+    try:
+        os.kill(int(rest.partition(":")[0]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+# ---------------------------------------------------------------- creating
+
+
+def schedule(version_ids: list[int], games_per_pair: int) -> list[tuple[int, int, list[str]]]:
+    """(black, white, opening) of every game, in playing order.
+
+    Pairs come in rounds of the circle method (every network plays once a
+    round), so a tournament stopped half-way has spread its games evenly.
+    """
+    players = list(version_ids) + ([None] if len(version_ids) % 2 else [])
+    rounds = []
+    for _ in range(len(players) - 1):
+        rounds.append([(players[i], players[-1 - i]) for i in range(len(players) // 2)])
+        players = [players[0], players[-1], *players[1:-1]]
+    pairs = [tuple(sorted(pair)) for pair in itertools.chain.from_iterable(rounds) if None not in pair]
+    games = []
+    for game_in_pair in range(games_per_pair):
+        for pair_index, (first, second) in enumerate(pairs):
+            black, white = (first, second) if game_in_pair % 2 == 0 else (second, first)
+            games.append((black, white, opening_for(pair_index, game_in_pair, games_per_pair)))
+    return games
+
+
+def unfinished_tournament(db: Database) -> Tournament | None:
+    with db.session() as session:
+        return session.scalar(select(Tournament).where(Tournament.status == "running"))
+
+
+def start_tournament(db: Database, settings: TournamentSettings, started_by: str = "command") -> Tournament:
+    """A new round robin between the current versions of the active networks."""
+    with db.session() as session:
+        networks = session.scalars(select(Network).where(Network.active.is_(True)).order_by(Network.id)).all()
+        versions = [network.current for network in networks if network.current is not None]
+        if len(versions) < 2:
+            raise TournamentError(f"a tournament needs at least 2 active networks; there are {len(versions)}")
+        tournament = Tournament(status="running", started_by=started_by, seconds_per_move=settings.seconds_per_move,
+                                playouts=settings.playouts, games_per_pair=settings.games_per_pair,
+                                komi=settings.komi, max_moves=settings.max_moves)
+        session.add(tournament)
+        session.add_all(Entry(tournament=tournament, version_id=version.id) for version in versions)
+        session.add_all(Game(tournament=tournament, number=number, black_id=black, white_id=white, opening=opening)
+                        for number, (black, white, opening) in enumerate(
+                            schedule([v.id for v in versions], settings.games_per_pair), start=1))
+        try:
+            session.flush()
+        except IntegrityError:  # another process created the unfinished tournament a moment ago
+            session.rollback()
+            raise TournamentError("another tournament was started at the same moment") from None
+        return tournament
+
+
+def start_or_resume(db: Database, settings: TournamentSettings, started_by: str = "command") -> tuple[Tournament,
+                                                                                                     bool]:
+    """The unfinished tournament (resumed: True) or a new one."""
+    for _ in range(2):
+        running = unfinished_tournament(db)
+        if running is not None:
+            return running, True
+        try:
+            return start_tournament(db, settings, started_by), False
+        except TournamentError as error:
+            if "same moment" not in str(error):
+                raise
+    raise TournamentError("could not start or find the unfinished tournament")
+
+
+# ---------------------------------------------------------------- claiming and finishing
+
+
+@dataclass
+class Claim:
+    """A game this runner holds; `attempt` is the token every later update must match."""
+
+    game_id: int
+    attempt: int
+    tournament_id: int
+    number: int
+    black_id: int
+    white_id: int
+    opening: list[str] = field(default_factory=list)
+
+
+def claim_game(db: Database, tournament_id: int, runner: str, prefer: set[int] = frozenset(),
+               lease_seconds: float = LEASE_SECONDS, game_id: int | None = None) -> Claim | None:
+    """Takes a game to play (one of `game_id` if given), preferring games between networks in `prefer`.
+
+    Returns None when no game is free now (all finished, or held by live runners).
+    """
+    now = utcnow()
+    free = or_(Game.status == "pending",
+               and_(Game.status == "running", or_(Game.lease_until < now, Game.runner.like(
+                   socket.gethostname()[:60] + ":%"))))
+    query = select(Game).where(Game.tournament_id == tournament_id, free).order_by(Game.number).limit(64)
+    if game_id is not None:
+        query = query.where(Game.id == game_id)
+    with db.session() as session:
+        candidates = [game for game in session.scalars(query)
+                      if game.status == "pending" or game.lease_until is None or game.lease_until < now
+                      or _dead_local_runner(game.runner, runner)]
+        candidates.sort(key=lambda game: -((game.black_id in prefer) + (game.white_id in prefer)))
+        for game in candidates:
+            claim = Claim(game.id, game.attempt + 1, tournament_id, game.number, game.black_id, game.white_id,
+                          list(game.opening))
+            taken = session.execute(
+                update(Game).where(Game.id == game.id, Game.attempt == game.attempt, Game.status == game.status)
+                .values(status="running", attempt=claim.attempt, runner=runner, started_at=now,
+                        lease_until=now + dt.timedelta(seconds=lease_seconds))
+                .execution_options(synchronize_session=False))
+            if taken.rowcount == 1:
+                return claim
+    return None
+
+
+def renew_leases(db: Database, claims: list[Claim], lease_seconds: float = LEASE_SECONDS) -> None:
+    until = utcnow() + dt.timedelta(seconds=lease_seconds)
+    with db.session() as session:
+        for claim in claims:
+            session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
+                                               Game.status == "running").values(lease_until=until))
+
+
+def release_game(db: Database, claim: Claim) -> None:
+    """Gives an unfinished game back (the runner is stopping): it will be played from the start."""
+    with db.session() as session:
+        session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
+                                           Game.status == "running")
+                        .values(status="pending", runner=None, lease_until=None, started_at=None))
+
+
+@dataclass
+class GameRecord:
+    winner: str | None   # "B", "W" or None for a draw
+    result: str          # SGF RE
+    reason: str
+    detail: str
+    moves: int
+    black_seconds: float
+    white_seconds: float
+    sgf: str
+
+
+def finish_game(db: Database, claim: Claim, record: GameRecord) -> bool:
+    """Records the game once; False if the claim was lost (another runner replays it)."""
+    with db.session() as session:
+        done = session.execute(
+            update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt, Game.status == "running")
+            .values(status="finished", winner=record.winner, result=record.result, reason=record.reason,
+                    detail=record.detail[:2000], moves=record.moves, black_seconds=record.black_seconds,
+                    white_seconds=record.white_seconds, sgf=record.sgf, finished_at=utcnow(), lease_until=None))
+        if done.rowcount != 1:
+            return False
+        left = session.scalar(select(func.count()).where(Game.tournament_id == claim.tournament_id,
+                                                         Game.status != "finished"))
+        if left == 0:
+            session.execute(update(Tournament).where(Tournament.id == claim.tournament_id,
+                                                     Tournament.status == "running")
+                            .values(status="finished", finished_at=utcnow()))
+    return True
+
+
+def game_counts(db: Database, tournament_id: int) -> dict[str, int]:
+    """Games by status: pending, running, finished."""
+    with db.session() as session:
+        rows = session.execute(select(Game.status, func.count()).where(Game.tournament_id == tournament_id)
+                               .group_by(Game.status)).all()
+    counts = {"pending": 0, "running": 0, "finished": 0}
+    counts.update(dict(rows))
+    return counts

@@ -1,0 +1,43 @@
+"""Network files stored by content: <data>/networks/<first two hex digits>/<sha256>.h5.
+
+A file is only ever added whole (renamed into place) and never changed, so
+a path found here is complete. The folder is outside anything the web
+server serves; the API hands files out by hash, to workers only.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from golois.files import sha256_file
+
+
+class NetworkStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a SHA-256: {sha256!r}")
+        return self.root / sha256[:2] / f"{sha256}.h5"
+
+    def has(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def add(self, source: Path, keep_source: bool = False) -> str:
+        """Copies `source` into the store (then removes it unless `keep_source`); returns its hash."""
+        digest = sha256_file(source)
+        target = self.path(digest)
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+            shutil.copyfile(source, partial)
+            partial.replace(target)
+        if not keep_source:
+            source.unlink(missing_ok=True)
+        return digest
+
+    def remove(self, sha256: str) -> None:
+        self.path(sha256).unlink(missing_ok=True)
