@@ -45,7 +45,7 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
                 seed: int, network_komi: float | None = None, **search: float):
     """Loads the network and builds a Player, or exits with a clear message."""
     from golois.engine.clock import Clock
-    from golois.engine.inference import BackendUnavailable, load_evaluator
+    from golois.engine.inference import BackendUnavailable, NetworkOutputError, load_evaluator
     from golois.engine.player import Player, SearchSettings
     from golois.network import DEFAULT_NETWORK_KOMI, NetworkFileError, is_bundled_network
 
@@ -57,7 +57,7 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
         raise click.BadParameter("--batch and --threads must be at least 1")
     try:
         evaluator = load_evaluator(model, backend=backend, threads=threads, batch_size=batch, log=_log)
-    except (NetworkFileError, BackendUnavailable, OSError) as error:
+    except (NetworkFileError, BackendUnavailable, NetworkOutputError, OSError) as error:
         raise click.ClickException(str(error)) from error
     clock = Clock(seconds_per_move=seconds if seconds is not None else (None if playouts else 2.0), playouts=playouts)
     if network_komi is None and is_bundled_network(evaluator.path):

@@ -26,7 +26,7 @@ class GtpClient:
     """A GTP engine in a child process; its stderr goes to `log_path`."""
 
     def __init__(self, command: str, log_path: Path, name: str) -> None:
-        self.command, self.name = command, name
+        self.command, self.name, self.log_path = command, name, log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in close()
         try:
             self._process = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -73,6 +73,16 @@ class GtpClient:
         if head[0] == "?":
             raise GtpCommandError(text)
         return text
+
+    def last_log_line(self) -> str:
+        """The engine's last non-empty line on stderr (often why it stopped), or ''."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(0, log.seek(0, 2) - 4096))
+                lines = log.read().decode("utf-8", "replace").splitlines()
+        except OSError:
+            return ""
+        return next((line.strip() for line in reversed(lines) if line.strip()), "")[:300]
 
     def kill(self) -> None:
         """Ends the process now; a command waiting for its answer fails."""

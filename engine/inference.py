@@ -380,6 +380,8 @@ def _convert(path: Path, backend: str, threads: int, batch_size: int, entry: _Ca
     planes = check_batch(batch_size)
     expected_policy, expected_value = model(planes, training=False)
     expected = (expected_policy.numpy(), expected_value.numpy().reshape(-1))
+    if not (np.isfinite(expected[0]).all() and np.isfinite(expected[1]).all()):
+        raise NetworkOutputError(f"{path}: the network returns NaN or infinite values")
     wanted = list(BACKENDS) if backend == "auto" else [backend, "tensorflow"]
     converted: dict[str, _Converted] = {}
     rejected: dict[str, str] = {}

@@ -53,13 +53,15 @@ def tournament_group() -> None:
 @click.option("--playouts", type=click.IntRange(1), default=None, help="Playouts a move instead of a time.")
 @click.option("--games-per-pair", type=click.IntRange(1), default=2, show_default=True,
               help="Games between each two networks, colours alternating.")
+@click.option("--max-moves", type=click.IntRange(10), default=None,
+              help="Games longer than this are scored as they stand [default: 600].")
 @click.option("--parallel", type=click.IntRange(1), default=None, help="Games at once [default: one per core].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (a line per game still).")
 @click.option("--started-by", type=click.Choice(["command", "admin", "schedule"]), default="command", hidden=True)
 @click.pass_context
 @cli_errors
 def run_command(ctx: click.Context, data: Path | None, seconds: float | None, playouts: int | None, games_per_pair: int,
-                parallel: int | None, quiet: bool, started_by: str) -> None:
+                max_moves: int | None, parallel: int | None, quiet: bool, started_by: str) -> None:
     """Resume the unfinished tournament, or start a new round robin between the active networks.
 
     Every finished game is recorded at once with its SGF; after an interruption
@@ -77,6 +79,8 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
         raise click.UsageError("give --time or --playouts, not both")
     settings = TournamentSettings(seconds_per_move=seconds if seconds is not None else 2.0, playouts=playouts,
                                   games_per_pair=games_per_pair)
+    if max_moves is not None:
+        settings.max_moves = max_moves
     config = ServerConfig.from_environment(data)
     config.prepare()
     database = Database(config.database_url)
@@ -84,7 +88,7 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
     register_bundled_network(database, config, log=lambda message: click.echo(message, err=True))
     try:
         given = any(ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
-                    for name in ("seconds", "playouts", "games_per_pair"))
+                    for name in ("seconds", "playouts", "games_per_pair", "max_moves"))
         tournament = run_tournament(database, config, settings, parallel, progress=not quiet, started_by=started_by,
                                     log=lambda message: click.echo(message, err=True), settings_given=given)
     except KeyboardInterrupt:

@@ -238,12 +238,21 @@ def finish_game(db: Database, claim: Claim, record: GameRecord) -> bool:
                     white_seconds=record.white_seconds, sgf=record.sgf, finished_at=utcnow(), lease_until=None))
         if done.rowcount != 1:
             return False
-        left = session.scalar(select(func.count()).where(Game.tournament_id == claim.tournament_id,
+    close_if_done(db, claim.tournament_id)
+    return True
+
+
+def close_if_done(db: Database, tournament_id: int) -> bool:
+    """Marks the tournament finished once every game is. In its own transaction, after the game's commit:
+    of two games finished at once, the later check sees both (a check inside each game's transaction
+    could miss the other's and leave the tournament open)."""
+    with db.session() as session:
+        left = session.scalar(select(func.count()).where(Game.tournament_id == tournament_id,
                                                          Game.status != "finished"))
-        if left == 0:
-            session.execute(update(Tournament).where(Tournament.id == claim.tournament_id,
-                                                     Tournament.status == "running")
-                            .values(status="finished", finished_at=utcnow()))
+        if left:
+            return False
+        session.execute(update(Tournament).where(Tournament.id == tournament_id, Tournament.status == "running")
+                        .values(status="finished", finished_at=utcnow()))
     return True
 
 

@@ -96,7 +96,8 @@ class EnginePool:
             client.send("name", SETUP_TIMEOUT)  # waits for the network to load
         except (EngineFailure, GtpCommandError) as error:
             client.close()
-            raise EngineFailure(f"{player.label} did not start: {error}") from error
+            said = client.last_log_line()
+            raise EngineFailure(f"{player.label} did not start: {error}" + (f" ({said})" if said else "")) from error
         self.engines[player.version_id] = client
         return client
 

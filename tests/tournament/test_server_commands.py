@@ -1,0 +1,64 @@
+"""`golois serve` and `golois tournament run` as a user starts them; the schema and its migrations."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import _free_port, wait_for
+
+from golois.tournament.db import Database
+from golois.tournament.models import Base
+
+
+def test_the_migrations_build_exactly_the_models_schema(database_url):
+    database = Database(database_url)
+    database.upgrade()
+    database.upgrade()  # a second start changes nothing
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    database.dispose()
+    assert differences == []
+
+
+def test_golois_serve_starts_on_the_embedded_default(tmp_path, conversion_cache):
+    port = _free_port()
+    env = os.environ | {"GOLOIS_DATA": str(tmp_path / "site"), "GOLOIS_CACHE": str(conversion_cache)}
+    env.pop("DATABASE_URL", None)
+    env.pop("GOLOIS_ADMIN_PASSWORD", None)
+    server = subprocess.Popen([sys.executable, "-m", "golois.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        def page() -> bytes | None:
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/networks", timeout=5).read()
+            except OSError:
+                if server.poll() is not None:
+                    raise AssertionError(server.stdout.read()) from None
+                return None
+        assert b"golois/default" in wait_for(page, timeout=120, what="the server")
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert (tmp_path / "site" / "golois.db").is_file()
+    assert "admin actions are off" in output
+
+
+def test_tournament_run_says_what_is_missing(tmp_path, conversion_cache):
+    env = os.environ | {"GOLOIS_CACHE": str(conversion_cache)}
+    env.pop("DATABASE_URL", None)
+    start = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "golois.cli", "tournament", "run", "--data", str(tmp_path / "d"),
+                             "--playouts", "2"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "Error: a tournament needs at least 2 active networks; there are 1" in result.stderr
+    assert "Traceback" not in result.stderr
+    both = subprocess.run([sys.executable, "-m", "golois.cli", "tournament", "run", "--time", "1", "--playouts", "2"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert both.returncode == 2 and "--time or --playouts" in both.stderr
+    assert time.monotonic() - start < 300
