@@ -46,8 +46,8 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     """Loads the network and builds a Player, or exits with a clear message."""
     from golois.engine.clock import Clock
     from golois.engine.inference import BackendUnavailable, NetworkOutputError, load_evaluator
-    from golois.engine.player import Player, SearchSettings
-    from golois.network import DEFAULT_NETWORK_KOMI, NetworkFileError, is_bundled_network
+    from golois.engine.player import Player, SearchSettings, network_komi_for
+    from golois.network import NetworkFileError
 
     if playouts is not None and playouts < 1:
         raise click.BadParameter("must be at least 1", param_hint="--playouts")
@@ -60,8 +60,8 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     except (NetworkFileError, BackendUnavailable, NetworkOutputError, OSError) as error:
         raise click.ClickException(str(error)) from error
     clock = Clock(seconds_per_move=seconds if seconds is not None else (None if playouts else 2.0), playouts=playouts)
-    if network_komi is None and is_bundled_network(evaluator.path):
-        network_komi = DEFAULT_NETWORK_KOMI
+    if network_komi is None:
+        network_komi = network_komi_for(evaluator.path)
     return Player(evaluator, SearchSettings(batch_size=batch, seed=seed, network_komi=network_komi, **search), clock)
 
 

@@ -7,6 +7,18 @@ from golois import BLACK, PASS, WHITE
 SIZE = 19
 GTP_COLUMNS = "ABCDEFGHJKLMNOPQRST"  # GTP skips I
 
+# GTP's fixed handicap placements on 19x19, in the spec's order.
+FIXED_HANDICAP = {
+    2: ["D4", "Q16"],
+    3: ["D4", "Q16", "D16"],
+    4: ["D4", "Q16", "D16", "Q4"],
+    5: ["D4", "Q16", "D16", "Q4", "K10"],
+    6: ["D4", "Q16", "D16", "Q4", "D10", "Q10"],
+    7: ["D4", "Q16", "D16", "Q4", "D10", "Q10", "K10"],
+    8: ["D4", "Q16", "D16", "Q4", "D10", "Q10", "K4", "K16"],
+    9: ["D4", "Q16", "D16", "Q4", "D10", "Q10", "K4", "K16", "K10"],
+}
+
 
 def gtp_vertex(point: int) -> str:
     if point == PASS:

@@ -17,24 +17,20 @@ from typing import TextIO
 
 from golois import BLACK, PASS, WHITE
 from golois.engine.clock import MoveBudget
-from golois.engine.coords import GTP_COLUMNS, SIZE, gtp_vertex, parse_gtp_colour, parse_gtp_vertex
+from golois.engine.coords import (
+    FIXED_HANDICAP,
+    GTP_COLUMNS,
+    SIZE,
+    gtp_vertex,
+    parse_gtp_colour,
+    parse_gtp_vertex,
+)
 from golois.engine.player import RESIGN, Player
 
 PROTOCOL_VERSION = "2"
 ENGINE_NAME = "Golois"
 ENGINE_VERSION = "0.1.0"
 
-# GTP's fixed handicap placements on 19x19, in the spec's order.
-FIXED_HANDICAP = {
-    2: ["D4", "Q16"],
-    3: ["D4", "Q16", "D16"],
-    4: ["D4", "Q16", "D16", "Q4"],
-    5: ["D4", "Q16", "D16", "Q4", "K10"],
-    6: ["D4", "Q16", "D16", "Q4", "D10", "Q10"],
-    7: ["D4", "Q16", "D16", "Q4", "D10", "Q10", "K10"],
-    8: ["D4", "Q16", "D16", "Q4", "D10", "Q10", "K4", "K16"],
-    9: ["D4", "Q16", "D16", "Q4", "D10", "Q10", "K4", "K16", "K10"],
-}
 
 
 class GtpError(Exception):

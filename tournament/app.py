@@ -41,11 +41,23 @@ def create_app(config: ServerConfig | None = None) -> Flask:
     csrf.init_app(app)
     register_bundled_network(database, config, log=app.logger.info)
 
-    from golois.tournament.blueprints import admin, api, pages
+    from golois.tournament.blueprints import admin, api, pages, play
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(play.bp)
+    if config.play_engines > 0:
+        from golois.tournament.storage import NetworkStore
+        from golois.tournament.thinking import ThinkingService
+
+        app.extensions["golois_thinking"] = ThinkingService(database, NetworkStore(config.networks_dir),
+                                                            config.cache_dir, config.play_engines)
+    if config.scheduler:
+        from golois.tournament.runner import spawn_runner
+        from golois.tournament.schedule import ScheduleClock
+
+        app.extensions["golois_schedule"] = ScheduleClock(database, config, spawn_runner)
     csrf.exempt(api.bp)  # the API authenticates uploads by team key, not by a browser session
     _register_error_pages(app)
     return app

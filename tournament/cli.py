@@ -57,11 +57,13 @@ def tournament_group() -> None:
               help="Games longer than this are scored as they stand [default: 600].")
 @click.option("--parallel", type=click.IntRange(1), default=None, help="Games at once [default: one per core].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (a line per game still).")
+@click.option("--broker", default=None, help="Play on the workers of this Celery broker (redis://HOST) instead of "
+                                            "here [default: $GOLOIS_BROKER, none].")
 @click.option("--started-by", type=click.Choice(["command", "admin", "schedule"]), default="command", hidden=True)
 @click.pass_context
 @cli_errors
 def run_command(ctx: click.Context, data: Path | None, seconds: float | None, playouts: int | None, games_per_pair: int,
-                max_moves: int | None, parallel: int | None, quiet: bool, started_by: str) -> None:
+                max_moves: int | None, parallel: int | None, quiet: bool, broker: str | None, started_by: str) -> None:
     """Resume the unfinished tournament, or start a new round robin between the active networks.
 
     Every finished game is recorded at once with its SGF; after an interruption
@@ -89,10 +91,90 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
     try:
         given = any(ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
                     for name in ("seconds", "playouts", "games_per_pair", "max_moves"))
-        tournament = run_tournament(database, config, settings, parallel, progress=not quiet, started_by=started_by,
-                                    log=lambda message: click.echo(message, err=True), settings_given=given)
+        broker = broker or config.broker
+        if broker:
+            from golois.tournament.distributed import dispatch_tournament
+
+            tournament = dispatch_tournament(database, config, settings, broker, progress=not quiet,
+                                             started_by=started_by, log=lambda message: click.echo(message, err=True))
+        else:
+            tournament = run_tournament(database, config, settings, parallel, progress=not quiet,
+                                        started_by=started_by, log=lambda message: click.echo(message, err=True),
+                                        settings_given=given)
     except KeyboardInterrupt:
         raise click.ClickException("interrupted; the games in progress will be played again by the same command, "
                                    "finished ones are kept") from None
     click.echo(f"tournament {tournament.id} {tournament.status}; standings: golois serve, then "
                f"/tournaments/{tournament.id}")
+
+
+@click.command("upload")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def bench_upload_command(files: tuple[Path, ...], as_json: bool) -> None:
+    """Seconds to check uploads in the sandbox, against a plain Keras load in a fresh process."""
+    import json
+
+    from golois.tournament.bench import bench_upload
+
+    result = bench_upload(list(files), log=lambda message: click.echo(message, err=True))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"median check {result['median_check_s']} s; baseline (plain Keras load in a fresh process) "
+               f"{result['baseline']['median_s']} s; ratio {result['ratio']}")
+
+
+@click.command("tournament")
+@click.argument("models", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--time", "seconds", type=float, default=0.1, show_default=True, help="CPU seconds a move.")
+@click.option("--games-per-pair", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--parallel", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def bench_tournament_command(models: tuple[Path, ...], seconds: float, games_per_pair: int, parallel: int,
+                             as_json: bool) -> None:
+    """Games per hour of the tournament runner against fresh engines per game (MODELS: default network x2)."""
+    import json
+
+    from golois.tournament.bench import bench_tournament
+
+    result = bench_tournament(list(models), seconds, games_per_pair, parallel,
+                              log=lambda message: click.echo(message, err=True))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"{result['games_per_hour']} games/hour; baseline (fresh engines per game) "
+               f"{result['baseline']['games_per_hour']} games/hour; speedup x{result['speedup']}")
+
+
+@click.command("worker")
+@click.option("--broker", required=True, help="The Celery broker of the tournament (redis://HOST[:PORT][/DB]).")
+@click.option("--server", required=True, help="The tournament server's address, to fetch network files from.")
+@click.option("--token", envvar="GOLOIS_WORKER_TOKEN", required=True,
+              help="The server's worker token [default: $GOLOIS_WORKER_TOKEN].")
+@click.option("--concurrency", type=click.IntRange(1), default=None, help="Games at once [default: one per core].")
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="This worker's folder: fetched networks, conversion cache, engine logs [default: ./golois-worker].")
+@cli_errors
+def worker_command(broker: str, server: str, token: str, concurrency: int | None, data: Path | None) -> None:
+    """Play tournament games from the task queue on this machine (needs DATABASE_URL: the shared PostgreSQL).
+
+    pip install 'golois[distributed]' first. The worker measures its speed, then plays
+    games until stopped; a game it was playing when it stops is played again elsewhere.
+    """
+    import os
+
+    from golois.errors import GoloisError
+    from golois.tournament.config import ServerConfig
+    from golois.tournament.db import Database
+    from golois.tournament.distributed import run_worker
+
+    if not os.environ.get("DATABASE_URL"):
+        raise GoloisError("set DATABASE_URL to the tournament's shared database (PostgreSQL)")
+    config = ServerConfig.from_environment(data or Path("golois-worker"))
+    config.prepare()
+    os.environ["GOLOIS_CACHE"] = str(config.cache_dir)
+    database = Database(config.database_url)
+    database.upgrade()
+    run_worker(database, config, broker, server, token, concurrency or os.cpu_count() or 1,
+               log=lambda message: click.echo(message, err=True))

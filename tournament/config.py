@@ -31,6 +31,18 @@ class ServerConfig:
     check_seconds: float = 180.0         # wall-clock limit of one upload's checks
     check_memory_mb: int = 6144          # address-space limit of the checking process
     cache: Path | None = None            # conversion cache; default <data>/cache
+    play_engines: int = 2                # engine processes for games in the browser (0: none in this process)
+    lease_seconds: float = 300.0         # a game's claim not renewed for this long goes to another runner
+    broker: str = ""                     # Celery broker (redis://HOST) to play tournaments on workers
+    worker_token: str = ""               # workers authenticate with it to fetch network files
+    site_url: str = ""                   # the site's public address, for links in e-mails
+    smtp_host: str = ""                  # results e-mails: none without a host
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_sender: str = "golois@localhost"
+    smtp_starttls: bool = False
+    scheduler: bool = True               # run the weekly schedule's clock in this process
     testing: bool = False
     extra: dict = field(default_factory=dict)  # Flask settings passed through (tests)
 
@@ -41,13 +53,24 @@ class ServerConfig:
 
     @classmethod
     def from_environment(cls, data_dir: str | Path | None = None, **overrides) -> ServerConfig:
-        """GOLOIS_DATA, DATABASE_URL, GOLOIS_ADMIN_PASSWORD and GOLOIS_CACHE, with `overrides` on top."""
+        """DATABASE_URL and the GOLOIS_* variables (see the README), with `overrides` on top."""
         folder = Path(data_dir or os.environ.get(DATA_ENV) or DEFAULT_DATA)
         cache = os.environ.get("GOLOIS_CACHE", "")
         settings = {
             "database_url": os.environ.get("DATABASE_URL", ""),
             "admin_password": os.environ.get("GOLOIS_ADMIN_PASSWORD") or None,
             "cache": cache if cache not in ("", "off") else None,
+            "play_engines": int(os.environ.get("GOLOIS_PLAY_ENGINES", "2")),
+            "lease_seconds": float(os.environ.get("GOLOIS_LEASE_SECONDS", "300")),
+            "broker": os.environ.get("GOLOIS_BROKER", ""),
+            "worker_token": os.environ.get("GOLOIS_WORKER_TOKEN", ""),
+            "site_url": os.environ.get("GOLOIS_SITE_URL", ""),
+            "smtp_host": os.environ.get("GOLOIS_SMTP_HOST", ""),
+            "smtp_port": int(os.environ.get("GOLOIS_SMTP_PORT", "25")),
+            "smtp_user": os.environ.get("GOLOIS_SMTP_USER", ""),
+            "smtp_password": os.environ.get("GOLOIS_SMTP_PASSWORD", ""),
+            "smtp_sender": os.environ.get("GOLOIS_SMTP_FROM", "golois@localhost"),
+            "smtp_starttls": os.environ.get("GOLOIS_SMTP_STARTTLS", "") not in ("", "0", "no"),
         }
         settings.update(overrides)
         return cls(folder, **settings)

@@ -125,6 +125,7 @@ class Tournament(Base):
     max_moves: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    results_mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # set once, before the e-mails go
 
     entries: Mapped[list[Entry]] = relationship(back_populates="tournament", order_by="Entry.version_id")
     games: Mapped[list[Game]] = relationship(back_populates="tournament", order_by="Game.number")
@@ -214,3 +215,56 @@ class Setting(Base):
             session.add(Setting(key=key, value=value))
         else:
             row.value = value
+
+
+class PlayGame(Base):
+    """A visitor's game against the engine, kept here so that it survives a restart of the server."""
+
+    __tablename__ = "play_games"
+    __table_args__ = (Index("play_games_to_think", "status", "think_lease_until"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)  # the page's address: only its visitor knows it
+    version_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"))
+    human: Mapped[str] = mapped_column(String(1))  # the visitor's colour, B or W
+    komi: Mapped[float] = mapped_column(Float)
+    handicap: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float)  # the engine's thinking time a move
+    setup: Mapped[list[Any]] = mapped_column(default=list)  # handicap stones (points)
+    moves: Mapped[list[Any]] = mapped_column(default=list)  # [colour, point, engine win rate or None]
+    status: Mapped[str] = mapped_column(String(16))  # human, engine (to move), finished
+    winrate: Mapped[float | None] = mapped_column(Float)  # the engine's last estimate of its own chances
+    result: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)  # why the engine could not answer, if it could not
+    think_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    think_lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    version: Mapped[NetworkVersion] = relationship()
+
+
+class ScheduleRun(Base):
+    """One scheduled start of the weekly tournament: the unique due time is the lease that lets only
+    one server process start it, however many run."""
+
+    __tablename__ = "schedule_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime, unique=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_by: Mapped[str] = mapped_column(String(120))  # host:pid of the process that started it
+
+
+class Worker(Base):
+    """A machine playing tournament games through the task queue, with its measured speed."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)  # host:pid:nonce, as in Game.runner
+    host: Mapped[str] = mapped_column(String(120))
+    playouts_per_cpu_second: Mapped[float] = mapped_column(Float)  # the fixed benchmark at start
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -208,6 +208,13 @@ def renew_leases(db: Database, claims: list[Claim], lease_seconds: float = LEASE
                                                Game.status == "running").values(lease_until=until))
 
 
+def expire_claim(db: Database, claim: Claim) -> None:
+    """Ends the claim's lease now: whoever hands games out sees the game free to play again."""
+    with db.session() as session:
+        session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
+                                           Game.status == "running").values(lease_until=utcnow()))
+
+
 def release_game(db: Database, claim: Claim) -> None:
     """Gives an unfinished game back (the runner is stopping): it will be played from the start."""
     with db.session() as session:

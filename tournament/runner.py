@@ -11,9 +11,11 @@ loses that game only: the failing engine is restarted for the next one.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import signal
+import subprocess
 import sys
 import threading
 from collections import OrderedDict
@@ -31,9 +33,9 @@ from golois.engine.match import SETUP_TIMEOUT, MatchSettings, Referee
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.mail import send_results
 from golois.tournament.models import Entry, NetworkVersion, Tournament
 from golois.tournament.round_robin import (
-    LEASE_SECONDS,
     Claim,
     GameRecord,
     TournamentSettings,
@@ -83,6 +85,7 @@ class EnginePool:
         self.settings, self.log_dir, self.slot = settings, log_dir, slot
         self.command = command or (lambda player, settings: engine_command(player.path, settings))
         self.engines: OrderedDict[int, GtpClient] = OrderedDict()
+        log_dir.mkdir(parents=True, exist_ok=True)
 
     def get(self, player: Player) -> GtpClient:
         if player.version_id in self.engines:
@@ -185,7 +188,6 @@ class TournamentRun:
             return {v.id: Player(v.id, v.label, store.path(v.sha256)) for v in versions}
 
     def run(self) -> None:
-        (self.config.logs_dir / "engines").mkdir(parents=True, exist_ok=True)
         os.environ["GOLOIS_CACHE"] = str(self.config.cache_dir)  # the engines' conversions, shared with uploads
         slots = [threading.Thread(target=self._slot, args=(n,), name=f"slot-{n}", daemon=True)
                  for n in range(self.parallel)]
@@ -214,7 +216,7 @@ class TournamentRun:
             self.pools.append(pool)
         try:
             while not self.stopping.is_set():
-                claim = claim_game(self.db, self.tournament_id, self.runner, pool.loaded())
+                claim = claim_game(self.db, self.tournament_id, self.runner, pool.loaded(), self.config.lease_seconds)
                 if claim is None:
                     if game_counts(self.db, self.tournament_id)["finished"] == self.total:
                         return
@@ -243,15 +245,19 @@ class TournamentRun:
 
     def _report(self, claim: Claim, record: GameRecord) -> None:
         black, white = self.players[claim.black_id].label, self.players[claim.white_id].label
-        self.bar.write(f"game {claim.number}: {black} (B) - {white} (W): {record.result} ({record.reason})")
+        line = f"game {claim.number}: {black} (B) - {white} (W): {record.result} ({record.reason})"
+        if self.bar.disable:
+            self.log(line)
+        else:
+            self.bar.write(line, file=sys.stderr)
         self.bar.update(1)
 
     def _heartbeat(self) -> None:
-        while not self.stopping.wait(LEASE_SECONDS / 5):
+        while not self.stopping.wait(self.config.lease_seconds / 5):
             with self.lock:
                 claims = list(self.claims.values())
             if claims:
-                renew_leases(self.db, claims)
+                renew_leases(self.db, claims, self.config.lease_seconds)
 
 
 def run_tournament(db: Database, config: ServerConfig, settings: TournamentSettings, parallel: int | None = None,
@@ -282,6 +288,7 @@ def run_tournament(db: Database, config: ServerConfig, settings: TournamentSetti
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, previous)
+    send_results(db, config)  # once the tournament is over, if e-mail is configured
     with db.session() as session:
         return session.get(Tournament, tournament.id)
 
@@ -289,3 +296,19 @@ def run_tournament(db: Database, config: ServerConfig, settings: TournamentSetti
 def _raise_interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
+
+def spawn_runner(config: ServerConfig, settings: TournamentSettings, parallel: int, started_by: str = "admin") -> int:
+    """`golois tournament run` in its own session, logging to <data>/logs; it outlives the web process."""
+    command = [sys.executable, "-m", "golois.cli", "tournament", "run", "--data", str(config.data_dir),
+               "--games-per-pair", str(settings.games_per_pair), "--parallel", str(parallel), "--quiet",
+               "--started-by", started_by]
+    command += (["--playouts", str(settings.playouts)] if settings.playouts
+                else ["--time", f"{settings.seconds_per_move:g}"])
+    env = os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_CACHE": str(config.cache_dir)}
+    if config.broker:
+        command += ["--broker", config.broker]
+    log_path = config.logs_dir / f"tournament-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
+    with open(log_path, "ab") as log:
+        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                 start_new_session=True)
+    return child.pid

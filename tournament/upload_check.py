@@ -62,6 +62,8 @@ def check_upload(path: Path, cache_dir: Path, seconds: float, memory_mb: int) ->
     uploaded again is not checked again); a time-out or a crash is not.
     """
     start = time.monotonic()
+    path, cache_dir = Path(path).resolve(), Path(cache_dir).resolve()  # the child runs in cache_dir
+    cache_dir.mkdir(parents=True, exist_ok=True)
     remembered = cache_dir / sha256_file(path) / VERDICT_FILE
     try:
         cached = _from_dict(json.loads(remembered.read_text()))

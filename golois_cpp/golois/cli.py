@@ -13,7 +13,13 @@ from golois.bench import bench_batch
 from golois.engine.cli import bench_engine_command, gtp_command, match_command, selfplay_command
 from golois.importer import NothingImported, import_games
 from golois.sgf_sources import SourceError
-from golois.tournament.cli import serve_command, tournament_group
+from golois.tournament.cli import (
+    bench_tournament_command,
+    bench_upload_command,
+    serve_command,
+    tournament_group,
+    worker_command,
+)
 from golois.training.cli import bench_train_command, evaluate_command, train_command
 
 
@@ -99,7 +105,10 @@ main.add_command(match_command)
 main.add_command(selfplay_command)
 bench.add_command(bench_engine_command)
 main.add_command(serve_command)
+bench.add_command(bench_upload_command)
+bench.add_command(bench_tournament_command)
 main.add_command(tournament_group)
+main.add_command(worker_command)
 
 
 if __name__ == "__main__":

@@ -235,6 +235,8 @@ PYBIND11_MODULE(_core, m) {
              if (s.board().at_point(checked_point(p, false)) != kEmpty) throw py::value_error("point occupied");
              s.place(p, color_from_int(c));
            })
+      .def("set_to_play", [](GameState& s, int c) { s.set_to_play(color_from_int(c)); },
+           "Who moves next (after handicap stones White does; a GUI may let one colour play twice).")
       .def("check", [](const GameState& s, int p) { return std::string(move_error_text(s.check(p))); })
       .def("play",
            [](GameState& s, int p) {

@@ -109,7 +109,7 @@ def make_config(tmp_path: Path, database_url: str, conversion_cache: Path) -> Ca
     """
     def make(**overrides) -> ServerConfig:
         settings = {"database_url": database_url, "admin_password": ADMIN_PASSWORD, "cache": conversion_cache,
-                    "testing": True, "extra": {"WTF_CSRF_ENABLED": False}}
+                    "testing": True, "extra": {"WTF_CSRF_ENABLED": False}, "play_engines": 0, "scheduler": False}
         settings.update(overrides)
         return ServerConfig(tmp_path / "data", **settings)
     return make

@@ -201,3 +201,11 @@ def test_every_course_file_gets_the_verdict_its_readme_gives(client, config, dat
         if reason:
             assert reason in body["reason"], (name, body["reason"])
     assert count_rows(database, NetworkVersion) == 1 + 5
+
+
+def test_the_checker_takes_a_relative_path(networks, tmp_path, monkeypatch):
+    from golois.tournament.upload_check import check_upload
+
+    monkeypatch.chdir(networks["good0"].parent)
+    verdict = check_upload(Path(networks["good0"].name), tmp_path / "cache", 180, 6144)
+    assert verdict.accepted, verdict.reason

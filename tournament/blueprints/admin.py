@@ -7,23 +7,21 @@ and off.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hmac
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
 from golois.tournament.app import get_config
-from golois.tournament.config import ServerConfig
-from golois.tournament.db import get_or_404, get_session
+from golois.tournament.db import get_database, get_or_404, get_session
 from golois.tournament.models import Game, Network, Setting, Team, Tournament, hash_key, utcnow
 from golois.tournament.round_robin import TournamentError, TournamentSettings
+from golois.tournament.runner import spawn_runner
+from golois.tournament.schedule import WEEKDAYS, WeeklySchedule, read_schedule, write_schedule
 from golois.tournament.uploads import CLASS_TOKEN
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -54,6 +52,9 @@ def dashboard():
         networks=db_session.scalars(select(Network).order_by(Network.id)).all(),
         running=db_session.scalar(select(Tournament).where(Tournament.status == "running")),
         class_token=Setting.read(db_session, CLASS_TOKEN) or "",
+        schedule=read_schedule(get_database()),
+        weekdays=WEEKDAYS,
+        now=utcnow(),
         defaults=TournamentSettings(),
         cores=os.cpu_count() or 1,
     )
@@ -102,19 +103,27 @@ def start_tournament():
     return redirect(url_for("pages.tournaments"))
 
 
-def spawn_runner(config: ServerConfig, settings: TournamentSettings, parallel: int, started_by: str = "admin") -> int:
-    """`golois tournament run` in its own session, logging to <data>/logs; it outlives the web process."""
-    command = [sys.executable, "-m", "golois.cli", "tournament", "run", "--data", str(config.data_dir),
-               "--games-per-pair", str(settings.games_per_pair), "--parallel", str(parallel), "--quiet",
-               "--started-by", started_by]
-    command += (["--playouts", str(settings.playouts)] if settings.playouts
-                else ["--time", f"{settings.seconds_per_move:g}"])
-    env = os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_CACHE": str(config.cache_dir)}
-    log_path = config.logs_dir / f"tournament-{dt.datetime.now():%Y%m%d-%H%M%S}.log"
-    with open(log_path, "ab") as log:
-        child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                 start_new_session=True)
-    return child.pid
+@bp.post("/schedule")
+@admin_required
+def set_schedule():
+    """The weekly tournament: a weekday and a time (UTC), and how to play; or no schedule."""
+    form = request.form
+    if form.get("remove"):
+        write_schedule(get_database(), None)
+        flash("no weekly tournament")
+        return redirect(url_for("admin.dashboard"))
+    try:
+        hour, minute = (int(part) for part in form.get("time", "").split(":"))
+        playouts = int(form["playouts"]) if form.get("playouts", "").strip() else None
+        schedule = WeeklySchedule(weekday=int(form.get("weekday", "")), hour=hour, minute=minute,
+                                  seconds_per_move=float(form.get("seconds") or 2.0), playouts=playouts,
+                                  games_per_pair=int(form.get("games_per_pair") or 2),
+                                  parallel=int(form.get("parallel") or 0), enabled=form.get("enabled") == "1")
+    except ValueError as error:
+        raise TournamentError(f"invalid schedule: {error}") from error
+    write_schedule(get_database(), schedule)
+    flash(f"weekly tournament: {schedule.describe()}")
+    return redirect(url_for("admin.dashboard"))
 
 
 @bp.post("/class-token")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import hmac
+
+from flask import Blueprint, abort, jsonify, request, send_file
 from sqlalchemy import select
 
 from golois.tournament.app import get_config
@@ -10,6 +12,7 @@ from golois.tournament.db import get_database, get_or_404, get_session
 from golois.tournament.models import Game, Network, Tournament
 from golois.tournament.serialize import game_dict, network_dict, tournament_dict
 from golois.tournament.standings import compute_standings
+from golois.tournament.storage import NetworkStore
 from golois.tournament.uploads import Accepted, UploadError, UploadRequest, deactivate_network, receive_upload
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -76,6 +79,25 @@ def show_tournament(tournament_id: int):
     data = tournament_dict(tournament) | standings.as_dict()
     data["games"] = [game_dict(g) for g in tournament.games]
     return jsonify(data)
+
+
+@bp.get("/worker/networks/<sha256>")
+def worker_network(sha256: str):
+    """A network file for a worker of the task queue (workers share no disk with the server)."""
+    token = get_config().worker_token
+    if not token:
+        abort(404, "this server has no workers (set GOLOIS_WORKER_TOKEN)")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        abort(403, "a worker token is needed")
+    store = NetworkStore(get_config().networks_dir)
+    try:
+        path = store.path(sha256)
+    except ValueError:
+        abort(404, "not a SHA-256")
+    if not path.is_file():
+        abort(404, f"no network {sha256[:12]}")
+    return send_file(path, mimetype="application/x-hdf5", download_name=f"{sha256}.h5")
 
 
 @bp.get("/games/<int:game_id>")

@@ -6,11 +6,11 @@ import io
 import zipfile
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from golois.tournament.blueprints.api import upload_from_request
 from golois.tournament.db import get_or_404, get_session
-from golois.tournament.models import Game, Network, Setting, Tournament
+from golois.tournament.models import Game, Network, Setting, Tournament, Worker, utcnow
 from golois.tournament.serialize import game_moves
 from golois.tournament.standings import compute_standings
 from golois.tournament.uploads import CLASS_TOKEN, UploadError, deactivate_network
@@ -99,6 +99,18 @@ def games_zip(tournament_id: int):
                 archive.writestr(f"tournament-{tournament_id}/game-{game.number:05d}.sgf", game.sgf)
     return Response(buffer.getvalue(), mimetype="application/zip", headers={
         "Content-Disposition": f"attachment; filename=golois-tournament-{tournament_id}-games.zip"})
+
+
+@bp.get("/workers")
+def workers():
+    """The machines of the task queue: their measured speed, games and losses on time."""
+    session = get_session()
+    rows = session.scalars(select(Worker).order_by(Worker.started_at.desc())).all()
+    played = dict(session.execute(select(Game.runner, func.count()).where(Game.status == "finished")
+                                  .group_by(Game.runner)).all())
+    time_losses = dict(session.execute(select(Game.runner, func.count()).where(
+        Game.status == "finished", Game.reason == "time").group_by(Game.runner)).all())
+    return render_template("workers.html", workers=rows, played=played, time_losses=time_losses, now=utcnow())
 
 
 @bp.get("/games/<int:game_id>")

@@ -1,0 +1,135 @@
+"""`golois bench upload` and `golois bench tournament`: the server's hot paths against naive baselines.
+
+- Upload: the whole sandboxed check of a file (a fresh process, the
+  contract, outputs on real positions, a short engine game, conversions)
+  against what the least a server must do: load the file with Keras in a
+  fresh process. The ratio is the price of checking properly.
+- Tournament: games per hour of the runner (engines kept between games,
+  conversions cached by hash) against the same games played the naive way
+  (`golois match`-style: a fresh pair of engines per game, no cache).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from golois.network import DEFAULT_NETWORK
+from golois.tournament.config import ServerConfig
+from golois.tournament.db import Database
+from golois.tournament.round_robin import TournamentSettings, game_counts, schedule
+from golois.tournament.runner import engine_command, move_time_limit, run_tournament
+from golois.tournament.storage import NetworkStore
+from golois.tournament.upload_check import check_upload
+
+NAIVE_LOAD = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tf_keras; "
+              "tf_keras.models.load_model(sys.argv[1], compile=False)")
+
+
+def bench_upload(files: list[Path], seconds: float = 300, memory_mb: int = 6144,
+                 log: Callable[[str], None] = print) -> dict:
+    """Seconds to check each file (no cache: every conversion is done) against a plain Keras load."""
+    checks, loads, rows = [], [], []
+    for path in files:
+        with tempfile.TemporaryDirectory(prefix="golois-bench-") as cache:
+            start = time.perf_counter()
+            verdict = check_upload(path, Path(cache), seconds, memory_mb)
+            checked = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", NAIVE_LOAD, str(path)], capture_output=True, check=False)
+        loaded = time.perf_counter() - start
+        checks.append(checked)
+        loads.append(loaded)
+        rows.append({"file": path.name, "accepted": verdict.accepted, "check_s": round(checked, 2),
+                     "keras_load_s": round(loaded, 2)})
+        log(f"{path.name}: {'accepted' if verdict.accepted else 'refused'} in {checked:.1f} s "
+            f"(plain Keras load {loaded:.1f} s)")
+    median_check, median_load = statistics.median(checks), statistics.median(loads)
+    return {"files": rows, "median_check_s": round(median_check, 2),
+            "baseline": {"what": "a fresh process that loads the file with Keras", "median_s": round(median_load, 2)},
+            "ratio": round(median_check / median_load, 2)}
+
+
+def bench_tournament(models: list[Path], seconds_per_move: float = 0.1, games_per_pair: int = 2, parallel: int = 2,
+                     max_moves: int = 600, log: Callable[[str], None] = print) -> dict:
+    """Games per hour of `golois tournament run` against fresh engines per game, same games, same settings."""
+    models = models or [DEFAULT_NETWORK, DEFAULT_NETWORK]  # the bundled network against itself
+    settings = TournamentSettings(seconds_per_move=seconds_per_move, games_per_pair=games_per_pair,
+                                  max_moves=max_moves)
+    with tempfile.TemporaryDirectory(prefix="golois-bench-") as folder:
+        config = ServerConfig(Path(folder) / "data")
+        config.prepare()
+        database = Database(config.database_url)
+        database.upgrade()
+        paths = _register(database, config, models)
+        log(f"{len(paths)} networks, {len(paths) * (len(paths) - 1) // 2 * games_per_pair} games, "
+            f"{seconds_per_move:g} s a move, {parallel} at once")
+        start = time.perf_counter()
+        tournament = run_tournament(database, config, settings, parallel, progress=False, log=lambda m: None)
+        ours = time.perf_counter() - start
+        games = sum(game_counts(database, tournament.id).values())
+        log(f"tournament runner: {games} games in {ours:.0f} s")
+        start = time.perf_counter()
+        _naive_games(paths, settings, parallel, Path(folder))
+        naive = time.perf_counter() - start
+        log(f"baseline (fresh engines per game, no conversion cache): {games} games in {naive:.0f} s")
+        database.dispose()
+    return {"games": games, "seconds_per_move": seconds_per_move, "parallel": parallel,
+            "games_per_hour": round(games * 3600 / ours, 1), "seconds": round(ours, 1),
+            "baseline": {"what": "golois match: a fresh pair of engines for every game, no conversion cache",
+                         "games_per_hour": round(games * 3600 / naive, 1), "seconds": round(naive, 1)},
+            "speedup": round(naive / ours, 2)}
+
+
+def _register(database: Database, config: ServerConfig, models: list[Path]) -> list[Path]:
+    """The models as networks of distinct teams, without checks (the bench measures play)."""
+    from golois.tournament.models import Team, hash_key
+    from golois.tournament.upload_check import Verdict
+    from golois.tournament.uploads import add_version
+
+    store = NetworkStore(config.networks_dir)
+    paths = []
+    with database.session() as session:
+        for index, model in enumerate(models):
+            digest = store.add(Path(model), keep_source=True)
+            team = Team(name=f"bench{index}", key_hash=hash_key(str(index)))
+            session.add(team)
+            add_version(session, team, Path(model).stem[:40], digest, Path(model).stat().st_size,
+                        Verdict(True, "bench", [], 0))
+            paths.append(store.path(digest))
+    return paths
+
+
+def _naive_games(paths: list[Path], settings: TournamentSettings, parallel: int, folder: Path) -> None:
+    """The same schedule through `golois match`, one game a call: every game starts its engines afresh."""
+    games = schedule(list(range(len(paths))), settings.games_per_pair)
+    queue = list(enumerate(games))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                index, (black, white, _opening) = queue.pop(0)
+            black_cmd = engine_command(paths[black], settings)
+            white_cmd = engine_command(paths[white], settings)
+            # No --time: the engines keep their own CPU budget a move, as in the tournament.
+            subprocess.run([sys.executable, "-m", "golois.cli", "match", "--black", black_cmd, "--white", white_cmd,
+                            "--games", "1", "--move-timeout", f"{move_time_limit(settings.seconds_per_move):g}",
+                            "--max-moves", str(settings.max_moves), "--out", str(folder / f"naive-{index}")],
+                           capture_output=True, check=False, env=os.environ | {"GOLOIS_CACHE": "off"})
+
+    threads = [threading.Thread(target=worker) for _ in range(parallel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+

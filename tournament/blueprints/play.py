@@ -1,0 +1,86 @@
+"""Playing the engine in the browser: the form, the game page, and the moves (JSON, CSRF-protected)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from golois.tournament.db import get_or_404, get_session
+from golois.tournament.models import Network, NetworkVersion, PlayGame
+from golois.tournament.play import PlayError, human_move, new_game, resign, sgf_of, state_dict
+
+bp = Blueprint("play", __name__)
+
+
+def _game(token: str) -> PlayGame:
+    game = get_session().scalar(select(PlayGame).where(PlayGame.token == token))
+    if game is None:
+        abort(404, "no such game (games are reached by the address given when they start)")
+    return game
+
+
+def _think() -> None:
+    service = current_app.extensions.get("golois_thinking")
+    if service is not None:
+        service.poke()
+
+
+@bp.get("/play")
+def choose():
+    networks = get_session().scalars(select(Network).where(Network.active.is_(True))
+                                     .order_by(Network.bundled.desc(), Network.id)).all()
+    return render_template("play_choose.html", networks=networks)
+
+
+@bp.post("/play")
+def start():
+    form = request.form
+    try:
+        version = get_or_404(NetworkVersion, int(form.get("version", "")))
+        game = new_game(get_session(), version, form.get("colour", "B"), float(form.get("komi", "7.5")),
+                        int(form.get("handicap", "0")), float(form.get("seconds", "1")))
+    except ValueError as error:
+        raise PlayError(f"invalid game settings: {error}") from error
+    get_session().commit()
+    if game.status == "engine":
+        _think()
+    return redirect(url_for("play.game_page", token=game.token))
+
+
+@bp.get("/play/<token>")
+def game_page(token: str):
+    return render_template("play.html", game=_game(token))
+
+
+@bp.get("/play/<token>.sgf")
+def game_sgf(token: str):
+    return Response(sgf_of(_game(token)), mimetype="application/x-go-sgf",
+                    headers={"Content-Disposition": f"attachment; filename=golois-play-{token}.sgf"})
+
+
+@bp.get("/api/play/<token>")
+def game_state(token: str):
+    return jsonify(state_dict(_game(token)))
+
+
+@bp.post("/api/play/<token>/move")
+def move(token: str):
+    game = _game(token)
+    vertex = (request.get_json(silent=True) or {}).get("vertex") or request.form.get("vertex", "")
+    if not isinstance(vertex, str) or not vertex:
+        raise PlayError("send the move as {\"vertex\": \"D4\"} (or \"pass\")")
+    try:
+        human_move(game, vertex)
+    except PlayError as error:
+        return jsonify(state_dict(game) | {"refused": str(error)}), 400
+    get_session().commit()
+    _think()
+    return jsonify(state_dict(game))
+
+
+@bp.post("/api/play/<token>/resign")
+def resign_game(token: str):
+    game = _game(token)
+    resign(game)
+    get_session().commit()
+    return jsonify(state_dict(game))
