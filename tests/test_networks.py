@@ -43,6 +43,90 @@ def test_sizes_change_the_network(arch: str) -> None:
     assert any(getattr(layer, "activation", None) is keras.activations.swish for layer in small.layers)
 
 
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_the_value_head_is_the_conv_head_by_default_and_the_dense_head_still_builds(arch: str) -> None:
+    assert DEFAULTS[arch].value_head == "conv"
+    names = {layer.name for layer in build_network(DEFAULTS[arch]).layers}
+    assert {"value_conv", "value_bn", "value_pooled_bn", "value_hidden", "value_to_move", "black_to_play", "value",
+            "policy"} <= names
+    legacy = build_network(network_spec(arch, value_head="dense"))
+    assert legacy.output_names == ["policy", "value"] and "value_conv" not in {layer.name for layer in legacy.layers}
+    with pytest.raises(ValueError, match="value head"):
+        network_spec(arch, value_head="mlp")
+
+
+def real_boards(n: int) -> np.ndarray:
+    from golois import SAMPLE_GAMES, Dataset
+    from golois.training.pipeline import validation_arrays
+
+    dataset = Dataset(SAMPLE_GAMES, seed=0, progress=False)
+    dataset.use_validation(n)
+    return validation_arrays(dataset, n)[0]
+
+
+def hidden_unit_gating(model: keras.Model, x: np.ndarray) -> tuple[int, int]:
+    """Hidden value units (the layer before `value`) off for every position, and on for some but not all,
+    in a training-mode forward pass over `x`."""
+    names = {layer.name for layer in model.layers}
+    hidden = (model.get_layer("value_hidden") if "value_hidden" in names
+              else model.get_layer("value").inbound_nodes[0].inbound_layers)
+    inputs = np.asarray(keras.Model(model.input, hidden.input)(x, training=True))
+    weights, bias = hidden.get_weights()
+    on = (inputs @ weights + bias > 0).mean(axis=0)
+    return int(np.sum(on == 0)), int(np.sum((on > 0) & (on < 1)))
+
+
+def test_the_dense_head_starts_with_units_dead_on_every_position_and_the_conv_head_does_not() -> None:
+    """The root cause of the first network's constant value: after a trunk that ends with a ReLU, the
+    board averages are positive and nearly the same for every position, so many hidden units of the
+    dense head are off for every real position from the start (and get no gradient); the conv head
+    normalises the pooled features over the batch, so every unit is on for some positions only."""
+    x = real_boards(128)
+    for arch in ("residual", "shufflenet"):  # the families whose trunk ends with a ReLU
+        keras.utils.set_random_seed(1)
+        dead, _ = hidden_unit_gating(build_network(network_spec(arch, value_head="dense")), x)
+        assert dead >= 4, f"{arch}: {dead} dead units"
+    for arch in ARCHITECTURES:
+        keras.utils.set_random_seed(1)
+        dead, mixed = hidden_unit_gating(build_network(DEFAULTS[arch]), x)
+        assert dead == 0 and mixed >= 28, f"{arch}: {dead} dead, {mixed} of 32 gating per position"
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_the_conv_value_head_judges_for_the_player_to_move_then_turns_it_into_white_wins(arch: str) -> None:
+    """The trunk sees the board from the player to move (planes 11..20), the target is P(White wins): the
+    head computes the logit s that the player to move wins and starts with P(White) = sigmoid(+-s)."""
+    model = build_network(network_spec(arch, blocks=1, filters=16))
+    x = boards(8, seed=3)
+    x[:4, :, :, 0], x[4:, :, :, 0] = 1.0, 0.0  # Black, then White to play
+    black = np.asarray(keras.Model(model.input, model.get_layer("black_to_play").output)(x)).reshape(-1)
+    np.testing.assert_array_equal(black, [1, 1, 1, 1, 0, 0, 0, 0])
+    to_move = np.asarray(keras.Model(model.input, model.get_layer("value_to_move").output)(x, training=False))
+    mover_wins = 1 / (1 + np.exp(-to_move.reshape(-1)))
+    value = np.asarray(model(x, training=False)[1]).reshape(-1)
+    np.testing.assert_allclose(value, np.where(black == 1, 1 - mover_wins, mover_wins), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_the_ownership_head_trains_with_the_network_and_is_not_saved(arch: str, tmp_path: Path) -> None:
+    from golois.training.networks.heads import with_ownership
+
+    model = build_network(network_spec(arch, blocks=2, filters=16))
+    training = with_ownership(model)
+    assert training.output_names == ["policy", "value", "ownership"]
+    _, _, ownership = training(boards(2), training=False)
+    assert ownership.shape == (2, 19, 19, 3)
+    np.testing.assert_allclose(np.sum(ownership, axis=-1), 1.0, rtol=1e-5)
+    shared = {id(weight) for weight in training.trainable_weights}
+    assert all(id(weight) in shared for weight in model.trainable_weights), "one set of weights, shared"
+    assert count_parameters(training) == count_parameters(model) + 16 * 3 + 3
+    path = tmp_path / "net.h5"
+    save_network(model, path)
+    loaded = load_network(path)
+    assert loaded.output_names == ["policy", "value"] and count_parameters(loaded) == count_parameters(model)
+    assert "ownership" not in {layer.name for layer in loaded.layers}
+
+
 def test_the_limit_counts_trainable_parameters_not_batchnorm_statistics() -> None:
     model = build_network(network_spec("residual", blocks=1, filters=8))
     statistics = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)

@@ -6,6 +6,7 @@ import csv
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,10 @@ from click.testing import CliRunner
 from golois import SAMPLE_GAMES, Dataset
 from golois.cli import main
 from golois.network import DEFAULT_NETWORK, count_parameters, load_network
+from golois.training import evaluate as evaluate_module
 from golois.training import trainer as trainer_module
 from golois.training.config import TrainConfig
-from golois.training.evaluate import EVALUATION_SEED, evaluate, evaluate_arrays
+from golois.training.evaluate import EVALUATION_SEED, evaluate, evaluate_arrays, value_accuracy, value_by_phase
 from golois.training.networks import network_spec
 from golois.training.pipeline import validation_arrays
 from golois.training.run_files import RunFiles
@@ -28,7 +30,7 @@ TINY = network_spec("residual", blocks=1, filters=8)
 
 def tiny_config(out: Path, **changes: object) -> TrainConfig:
     settings = {"epochs": 2, "batch": 32, "samples_per_epoch": 128, "validation": 20, "lr": 0.01, **changes}
-    return TrainConfig(TINY, SAMPLE_GAMES, out, **settings)
+    return TrainConfig(settings.pop("spec", TINY), SAMPLE_GAMES, out, **settings)
 
 
 def log_rows(files: RunFiles) -> list[dict[str, str]]:
@@ -117,9 +119,10 @@ def test_resume_restores_weights_and_optimizer_state(tmp_path: Path) -> None:
     out = tmp_path / "net.h5"
     train(tiny_config(out, epochs=1), progress=False)
     files = RunFiles(out)
-    model, optimizer = trainer_module.build_network(TINY), trainer_module.make_optimizer(tiny_config(out))
-    trainer_module.compile_for_training(model, optimizer)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    model, training_model = trainer_module.build_models(tiny_config(out))
+    optimizer = trainer_module.make_optimizer(tiny_config(out))
+    trainer_module.compile_for_training(training_model, optimizer)
+    checkpoint = tf.train.Checkpoint(model=training_model, optimizer=optimizer)
     checkpoint.restore(str(files.checkpoints / "ckpt-1")).expect_partial()
     assert int(optimizer.iterations) == 4
     saved = load_network(files.last)
@@ -187,7 +190,11 @@ def test_cli_train_then_evaluate_json(tmp_path: Path) -> None:
                                   "--positions", "50", "--json"])
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
-    assert set(figures) == {"policy_accuracy", "top5_accuracy", "value_mse", "params", "positions"}
+    assert {"policy_accuracy", "top5_accuracy", "value_mse", "params", "positions"} <= set(figures), \
+        "the first keys stay (scripts read them)"
+    assert {"value_accuracy", "value_std", "value_by_phase", "komi"} <= set(figures)
+    assert list(figures["value_by_phase"]) == ["0-49", "50-99", "100-149", "150+"]
+    assert sum(phase["positions"] for phase in figures["value_by_phase"].values()) == 50
     assert figures["positions"] == 50 and figures["params"] == count_parameters(load_network(out))
     assert 0 <= figures["policy_accuracy"] <= figures["top5_accuracy"] <= 1
 
@@ -232,7 +239,41 @@ def test_metric_arithmetic() -> None:
     value = np.array([1, 0, 1, 0], np.float32)
     oracle = _Oracle(predicted, np.array([[1], [0.5], [1], [0]], np.float32))
     figures = evaluate_arrays(oracle, np.zeros((4, 19, 19, 31), np.float32), targets, value, batch=3)
-    assert figures == {"policy_accuracy": 0.5, "top5_accuracy": 0.75, "value_mse": 0.0625}
+    assert figures == pytest.approx({"policy_accuracy": 0.5, "top5_accuracy": 0.75, "value_mse": 0.0625,
+                                     "value_accuracy": 0.875, "value_std": np.std([1, 0.5, 1, 0])})
+
+
+def test_value_accuracy_counts_the_favoured_side_and_splits_by_phase() -> None:
+    predicted = np.array([0.9, 0.2, 0.6, 0.4, 0.5, 0.7, 0.3])
+    value = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.5, 1.0])  # 0.5: a draw, not counted
+    assert value_accuracy(predicted, value) == pytest.approx((1 + 1 + 0 + 1 + 0.5 + 0) / 6)
+    assert np.isnan(value_accuracy(predicted[5:6], value[5:6]))
+    moves = np.array([0, 49, 50, 120, 150, 200, 99])
+    phases = value_by_phase(predicted, value, moves)
+    assert [phases[name]["positions"] for name in ("0-49", "50-99", "100-149", "150+")] == [2, 2, 1, 2]
+    assert phases["0-49"] == {"positions": 2, "value_mse": pytest.approx((0.01 + 0.04) / 2), "value_accuracy": 1.0}
+    assert phases["50-99"]["value_accuracy"] == 0.0 and phases["150+"]["value_accuracy"] == 0.5
+
+
+def test_evaluation_at_another_komi_changes_only_the_komi_planes(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[np.ndarray] = []
+    real = evaluate_module.evaluate_arrays
+
+    def keep_boards(model, boards, *args, **kwargs):
+        seen.append(boards.copy())
+        return real(model, boards, *args, **kwargs)
+
+    out = tmp_path / "net.h5"
+    train(tiny_config(out, epochs=1), progress=False)
+    monkeypatch.setattr(evaluate_module, "evaluate_arrays", keep_boards)
+    at_own = evaluate(out, SAMPLE_GAMES, positions=40)
+    at_75 = evaluate(out, SAMPLE_GAMES, positions=40, komi=7.5)
+    assert at_own["komi"] is None and at_75["komi"] == 7.5
+    own, shown = seen
+    assert np.all(own[..., 27] == 1) and np.all(own[..., 21:31].sum(axis=-1) == 1), "the games' komi is 6.5"
+    assert np.all(shown[..., 28] == 1) and np.all(shown[..., 21:31].sum(axis=-1) == 1)
+    np.testing.assert_array_equal(own[..., :21], shown[..., :21])
 
 
 @pytest.mark.skipif(not DEFAULT_NETWORK.is_file(), reason="the default network is not bundled yet")
@@ -280,3 +321,135 @@ def test_the_strategy_mirrors_only_over_several_gpus() -> None:
 
     several_gpus = len(tf.config.list_logical_devices("GPU")) > 1
     assert isinstance(distribution_strategy(), tf.distribute.MirroredStrategy) == several_gpus
+
+
+def test_a_run_with_the_ownership_head_saves_networks_without_it(tmp_path: Path) -> None:
+    out = tmp_path / "net.h5"
+    state = train(tiny_config(out), progress=False)
+    assert state["config"]["ownership_weight"] == 1.0 and state["config"]["spec"]["value_head"] == "conv"
+    files = RunFiles(out)
+    for path in (out, files.last):
+        saved = load_network(path)
+        assert saved.output_names == ["policy", "value"]
+        assert count_parameters(saved) == state["params"] == count_parameters(trainer_module.build_network(TINY))
+    rows = log_rows(files)
+    assert {"ownership_loss", "val_ownership_loss", "value_acc", "val_value_acc"} <= set(rows[0])
+    assert 0 <= float(rows[-1]["val_value_acc"]) <= 1
+
+
+def test_the_ownership_target_is_the_final_position_from_the_player_to_move() -> None:
+    from golois.dataset import Batch
+    from golois.training.pipeline import ownership_target, training_sample
+
+    arrays = Batch.zeros(16)
+    Dataset(SAMPLE_GAMES, seed=0, progress=False).get_batch(*arrays, 0)
+    _, targets = training_sample(arrays, ownership=True)
+    target = targets["ownership"]
+    assert target.shape == (16, 19, 19, 3) and np.all(target.sum(axis=-1) == 1) and np.all(target >= 0)
+    np.testing.assert_array_equal(target[..., :2], arrays.end)
+    np.testing.assert_array_equal(ownership_target(arrays.end)[..., 2], 1 - arrays.end.sum(axis=-1))
+    assert set(training_sample(arrays)[1]) == {"policy", "value"}
+
+
+def stream_batch(random_komi: bool, index: int = 0, seed: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    from golois.training.pipeline import BatchStream
+
+    dataset = Dataset(SAMPLE_GAMES, seed=0, progress=False)
+    with BatchStream(dataset, 128, start=index, random_komi=random_komi, seed=seed) as stream:
+        return next(iter(stream))
+
+
+def test_random_komi_planes_change_only_the_komi_planes() -> None:
+    plain, plain_targets = stream_batch(random_komi=False)
+    boards, targets = stream_batch(random_komi=True)
+    np.testing.assert_array_equal(boards[..., :21], plain[..., :21])
+    for key in plain_targets:
+        np.testing.assert_array_equal(targets[key], plain_targets[key])
+    assert np.all(plain[..., 27] == 1), "the sample games all have komi 6.5"
+    komi = boards[..., 21:31]
+    assert np.all(komi == komi[:, :1, :1, :]), "each plane is constant over the board"
+    per_sample = komi[:, 0, 0, :]
+    assert set(per_sample.sum(axis=1)) <= {0.0, 1.0}, "one plane set, or none (a komi outside 0..9.99)"
+    kinds = {tuple(row) for row in per_sample}
+    assert len(kinds) == 11, "all ten planes and 'none' occur in 128 samples"
+    again, _ = stream_batch(random_komi=True)
+    np.testing.assert_array_equal(again, boards)  # drawn from the seed and the index: a resumed run sees the same
+    other, _ = stream_batch(random_komi=True, seed=1)
+    assert not np.array_equal(other[..., 21:31], komi)
+
+
+def games_with_two_komis(path: Path) -> Path:
+    import golois
+
+    games = golois.read_games(str(SAMPLE_GAMES))
+    with golois.GamesWriter(str(path)) as writer:
+        for i, game in enumerate(games):
+            writer.add(golois.Game(komi=7.5 if i % 2 else game.komi, result=game.result, setup=game.setup,
+                                   moves=game.moves))
+    return path
+
+
+def test_auto_komi_planes_are_random_for_a_single_komi_and_kept_for_several(tmp_path: Path) -> None:
+    single = train(tiny_config(tmp_path / "one.h5", epochs=1), progress=False)
+    assert single["config"]["komi_planes"] == "random"
+    several = train(TrainConfig(TINY, games_with_two_komis(tmp_path / "two.data"), tmp_path / "two.h5", epochs=1,
+                                batch=32, samples_per_epoch=64, validation=20), progress=False)
+    assert several["config"]["komi_planes"] == "data"
+    kept = train(tiny_config(tmp_path / "kept.h5", epochs=1, komi_planes="data"), progress=False)
+    assert kept["config"]["komi_planes"] == "data"
+
+
+def test_a_run_saved_before_the_new_settings_resumes_as_it_was_made(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs saved before value heads, loss weights and komi planes were settings (the bundled network's)
+    had the dense head, no ownership head and the games' komi: their checkpoints resume into that."""
+    out = tmp_path / "old.h5"
+    legacy = tiny_config(out, epochs=2, spec=network_spec("residual", blocks=1, filters=8, value_head="dense"),
+                         ownership_weight=0.0, komi_planes="data")
+    interrupt_after_saving_epoch(monkeypatch, 0)
+    with pytest.raises(KeyboardInterrupt):
+        train(legacy, progress=False)
+    monkeypatch.undo()
+    files = RunFiles(out)
+    state = json.loads(files.state.read_text())
+    for key in ("value_weight", "ownership_weight", "komi_planes"):
+        del state["config"][key]
+    del state["config"]["spec"]["value_head"]
+    files.write_state(state)
+    restored = TrainConfig.from_dict(state["config"])
+    assert (restored.spec.value_head, restored.ownership_weight, restored.komi_planes) == ("dense", 0.0, "data")
+    state = train(tiny_config(out), resume=True, progress=False)
+    assert state["epoch"] == 2 and state["config"]["spec"]["value_head"] == "dense"
+    assert "value_conv" not in {layer.name for layer in load_network(out).layers}
+
+
+def test_the_restarts_schedule_anneals_at_the_end_of_epochs_1_3_7() -> None:
+    config = tiny_config(Path("x.h5"), schedule="restarts", lr=0.01, epochs=7)  # 4 steps an epoch
+    schedule = trainer_module.learning_rate(config)
+    steps = config.steps_per_epoch
+    rate = [float(schedule(step)) for step in range(7 * steps + 1)]
+    assert rate[0] == pytest.approx(0.01)
+    for end, peak, next_peak in ((1, 0.01, 0.008), (3, 0.008, 0.0064), (7, 0.0064, 0.00512)):  # 1, 2, 4 epochs
+        assert rate[end * steps - 1] < 0.2 * peak, "annealed at the end of the cycle"
+        assert rate[end * steps] == pytest.approx(next_peak, rel=0.01)  # + 1% of lr, the floor of every cycle
+    cosine = trainer_module.learning_rate(replace(config, schedule="cosine"))
+    assert float(cosine(7 * steps)) == pytest.approx(0.0001)
+
+
+def test_cli_train_takes_the_value_and_komi_settings(tmp_path: Path) -> None:
+    out = tmp_path / "cli.h5"
+    result = CliRunner().invoke(main, ["train", "--games", str(SAMPLE_GAMES), "--out", str(out), "--blocks", "1",
+                                       "--filters", "8", "--epochs", "1", "--samples-per-epoch", "64", "--batch",
+                                       "32", "--validation", "10", "--value-head", "dense", "--value-weight", "2",
+                                       "--ownership-weight", "0", "--komi-planes", "data", "--schedule", "restarts",
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    config = json.loads(RunFiles(out).state.read_text())["config"]
+    assert (config["spec"]["value_head"], config["value_weight"], config["ownership_weight"],
+            config["komi_planes"], config["schedule"]) == ("dense", 2.0, 0.0, "data", "restarts")
+    result = CliRunner().invoke(main, ["train", "--out", str(out), "--resume", "--komi-planes", "random"])
+    assert result.exit_code != 0 and "saved settings" in result.output
+    result = CliRunner().invoke(main, ["evaluate", "--model", str(out), "--games", str(SAMPLE_GAMES),
+                                       "--positions", "30", "--komi", "7.5"])
+    assert result.exit_code == 0, result.output
+    assert "at komi 7.5" in result.output and "moves    0-49:" in result.output

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from golois.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
-from golois.training.networks import ACTIVATIONS, ARCHITECTURES, network_spec
+from golois.training.config import KOMI_PLANES, OPTIMIZERS, SCHEDULES, TrainConfig
+from golois.training.networks import ACTIVATIONS, ARCHITECTURES, VALUE_HEADS, network_spec
 from golois.training.networks import DEFAULTS as DEFAULT_SPECS
 from golois.training.run_files import RunFiles
 
@@ -20,8 +20,9 @@ GAMES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 DEFAULTS = TrainConfig(DEFAULT_SPECS["residual"], Path(), Path())
-RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation", "games", "epochs", "batch",
-                "samples_per_epoch", "lr", "schedule", "optimizer", "validation", "seed", "threads")
+RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation", "value_head", "games", "epochs",
+                "batch", "samples_per_epoch", "lr", "schedule", "optimizer", "validation", "seed", "threads",
+                "value_weight", "ownership_weight", "komi_planes")
 
 
 @click.command("train")
@@ -32,6 +33,9 @@ RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation"
 @click.option("--expansion", type=click.IntRange(1), help="Expansion factor (mobilenet, shufflenet, mixnet).")
 @click.option("--groups", type=click.IntRange(1), help="Groups of the 1x1 convolutions (shufflenet).")
 @click.option("--activation", type=click.Choice(ACTIVATIONS), help="Activation function.")
+@click.option("--value-head", type=click.Choice(VALUE_HEADS), default="conv", show_default=True,
+              help="conv: 1x1 conv + BatchNorm, mean and max pooling, small Dense; dense: the first head "
+                   "(average of the trunk, Dense ReLU), whose units die.")
 @click.option("--games", type=GAMES_FILE, help="Games file to train on (binary or original games.data).")
 @click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Best network (.h5); the run's other files go in OUT's stem + '.run/'.")
@@ -48,14 +52,23 @@ RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation"
               help="Seed of the data order and the initial weights.")
 @click.option("--threads", default=DEFAULTS.threads, show_default=True, type=click.IntRange(0),
               help="Batch generator threads (0 = all cores).")
+@click.option("--value-weight", default=DEFAULTS.value_weight, show_default=True, type=click.FloatRange(0),
+              help="Weight of the value loss (the policy loss weighs 1).")
+@click.option("--ownership-weight", default=DEFAULTS.ownership_weight, show_default=True, type=click.FloatRange(0),
+              help="Weight of the auxiliary ownership loss (final position of the game); 0: no ownership head. "
+                   "The head is used in training only, never saved.")
+@click.option("--komi-planes", type=click.Choice(KOMI_PLANES), default=DEFAULTS.komi_planes, show_default=True,
+              help="random: a random komi one-hot per training sample, so the network ignores the komi planes; "
+                   "data: the games' komi; auto: random when the games have a single komi.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of OUT with its saved settings.")
 @click.option("--force", is_flag=True, help="Start over, replacing the run of OUT.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.pass_context
 def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: int | None, expansion: int | None,
-                  groups: int | None, activation: str | None, games: Path | None, out: Path, epochs: int, batch: int,
-                  samples_per_epoch: int, lr: float, schedule: str, optimizer: str, validation: int, seed: int,
-                  threads: int, resume: bool, force: bool, quiet: bool) -> None:
+                  groups: int | None, activation: str | None, value_head: str, games: Path | None, out: Path,
+                  epochs: int, batch: int, samples_per_epoch: int, lr: float, schedule: str, optimizer: str,
+                  validation: int, seed: int, threads: int, value_weight: float, ownership_weight: float,
+                  komi_planes: str, resume: bool, force: bool, quiet: bool) -> None:
     """Train a network of the zoo on a games file.
 
     The network must stay within 100,000 trainable parameters; a larger
@@ -72,12 +85,13 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
         raise click.UsageError("--games is required (except with --resume)")
     try:
         spec = network_spec(arch, blocks=blocks, filters=filters, expansion=expansion, groups=groups,
-                            activation=activation)
+                            activation=activation, value_head=value_head)
     except ValueError as error:
         raise click.UsageError(str(error)) from error
     config = TrainConfig(spec, games or Path(), out, epochs=epochs, batch=batch, samples_per_epoch=samples_per_epoch,
                          lr=lr, schedule=schedule, optimizer=optimizer, validation=validation, seed=seed,
-                         threads=threads)
+                         threads=threads, value_weight=value_weight, ownership_weight=ownership_weight,
+                         komi_planes=komi_planes)
     from golois.training.trainer import train
 
     try:
@@ -97,22 +111,35 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
 @click.option("--games", required=True, type=GAMES_FILE, help="Games file to draw positions from.")
 @click.option("--positions", default=10_000, show_default=True, type=click.IntRange(1),
               help="Positions, one per game (fewer if the file has fewer games).")
+@click.option("--komi", type=float, help="Show every position this komi in the komi planes (default: its game's).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def evaluate_command(model: str, games: Path, positions: int, as_json: bool) -> None:
-    """Policy accuracy, top-5 accuracy and value MSE of a network on a games file."""
+def evaluate_command(model: str, games: Path, positions: int, komi: float | None, as_json: bool) -> None:
+    """Policy accuracy, top-5 accuracy and value MSE of a network on a games file, and how often the
+    side its value favours won the game, by game phase (moves played before the position)."""
     from golois.network import NetworkFileError
     from golois.training.evaluate import evaluate
 
     try:
-        result = evaluate(model, games, positions=positions, progress=not as_json)
+        result = evaluate(model, games, positions=positions, progress=not as_json, komi=komi)
     except (NetworkFileError, ValueError, RuntimeError) as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps(result))
         return
-    click.echo(f"{model} on {result['positions']:,} positions of {games}: policy accuracy "
+    shown = f" at komi {komi:g}" if komi is not None else ""
+    click.echo(f"{model} on {result['positions']:,} positions of {games}{shown}: policy accuracy "
                f"{result['policy_accuracy']:.4f}, top-5 {result['top5_accuracy']:.4f}, "
                f"value MSE {result['value_mse']:.4f} ({result['params']:,} trainable parameters)")
+    click.echo(f"the side the value favours won {_percent(result['value_accuracy'])} of the games "
+               f"(value spread: standard deviation {result['value_std']:.3f})")
+    for phase, figures in result["value_by_phase"].items():
+        if figures["positions"]:
+            click.echo(f"  moves {phase:>7}: {_percent(figures['value_accuracy'])} "
+                       f"(value MSE {figures['value_mse']:.4f}, {figures['positions']:,} positions)")
+
+
+def _percent(share: float) -> str:
+    return "n/a" if share != share else f"{100 * share:.1f}%"  # NaN: no decided game
 
 
 @click.command("train")

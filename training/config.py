@@ -9,7 +9,13 @@ from typing import Any
 from golois.training.networks import NetworkSpec
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("cosine", "constant")
+SCHEDULES = ("cosine", "restarts", "constant")
+# random: each training sample gets a random komi one-hot (planes 21..30, or none), so that the network
+# learns to ignore them; data: the games' own komi; auto: random when the games have a single komi.
+KOMI_PLANES = ("auto", "random", "data")
+# What runs saved before these settings existed trained with (so that they resume as they were made).
+LEGACY_SETTINGS = {"value_weight": 1.0, "ownership_weight": 0.0, "komi_planes": "data"}
+LEGACY_SPEC = {"value_head": "dense"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,9 @@ class TrainConfig:
     validation: int = 5_000
     seed: int = 0
     threads: int = 0  # batch generator threads; 0 = all cores (a GPU trains faster than one core fills)
+    value_weight: float = 1.0  # loss weights, the policy's being 1
+    ownership_weight: float = 1.0  # auxiliary ownership head (training only); 0: no such head
+    komi_planes: str = "auto"
 
     @property
     def steps_per_epoch(self) -> int:
@@ -40,8 +49,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
-        return cls(**{**data, "spec": NetworkSpec(**data["spec"]), "games": Path(data["games"]),
-                      "out": Path(data["out"])})
+        """The configuration saved by `as_dict`; settings a run saved before they existed take their old value."""
+        return cls(**{**LEGACY_SETTINGS, **data, "spec": NetworkSpec(**{**LEGACY_SPEC, **data["spec"]}),
+                      "games": Path(data["games"]), "out": Path(data["out"])})
 
     def check(self) -> None:
         """Raises ValueError for settings that cannot train."""
@@ -49,7 +59,11 @@ class TrainConfig:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        if self.komi_planes not in KOMI_PLANES:
+            raise ValueError(f"unknown komi planes {self.komi_planes!r}; choose one of {', '.join(KOMI_PLANES)}")
         if min(self.epochs, self.batch, self.validation) < 1 or self.lr <= 0:
             raise ValueError("epochs, batch, validation and lr must be positive")
+        if self.value_weight < 0 or self.ownership_weight < 0:
+            raise ValueError("loss weights cannot be negative")
         if self.samples_per_epoch < self.batch:
             raise ValueError(f"an epoch of {self.samples_per_epoch} samples is less than one batch of {self.batch}")

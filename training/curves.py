@@ -12,6 +12,8 @@ PANELS = (
     ("policy accuracy", ("policy_acc", "val_policy_acc", "val_policy_top5")),
     ("loss", ("loss", "val_loss")),
     ("value MSE", ("value_mse", "val_value_mse")),
+    ("value accuracy (side favoured won)", ("value_acc", "val_value_acc")),
+    ("ownership loss (training only)", ("ownership_loss", "val_ownership_loss")),
 )
 
 
@@ -37,7 +39,8 @@ def plot_curves(log: Path, out: Path) -> None:
         axis.set_title(title)
         axis.set_xlabel("training samples (millions)")
         axis.grid(alpha=0.3)
-        axis.legend()
+        if axis.lines:
+            axis.legend()
     figure.tight_layout()
     tmp = out.with_name(out.stem + ".tmp.png")
     figure.savefig(tmp, dpi=100)

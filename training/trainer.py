@@ -19,21 +19,38 @@ from golois.network.framework import keras, tf
 from golois.training.config import TrainConfig
 from golois.training.curves import plot_curves
 from golois.training.networks import build_network
-from golois.training.pipeline import BatchStream, validation_arrays
+from golois.training.networks.heads import with_ownership
+from golois.training.pipeline import BatchStream, distinct_komi_planes, validation_arrays
 from golois.training.run_files import RunFiles
 
 WEIGHT_DECAY = 1e-4  # AdamW's decoupled decay: light, the networks are small
+RESTART_PEAK_DECAY = 0.8  # `restarts`: each cycle starts at 0.8 times the previous cycle's peak
 
 
 class RunExists(FileExistsError):
     """A run or a network already lives where a new run would write."""
 
 
+def learning_rate(config: TrainConfig) -> Any:
+    """The learning rate or its schedule, by optimizer step.
+
+    cosine: one cosine decay over the whole run, to 1% of `lr`.
+    restarts: cosine cycles of 1, 2, 4, 8... epochs (SGDR), each peak 0.8 times the previous one,
+    each cycle ending near 1% of `lr`: the network is annealed at the end of epochs 1, 3, 7, 15,
+    31, 63..., so a long run stopped at one of those ends early with a finished network.
+    constant: `lr` throughout."""
+    schedules = keras.optimizers.schedules
+    if config.schedule == "cosine":
+        return schedules.CosineDecay(config.lr, config.epochs * config.steps_per_epoch, alpha=0.01)
+    if config.schedule == "restarts":
+        return schedules.CosineDecayRestarts(config.lr, config.steps_per_epoch, t_mul=2.0,
+                                             m_mul=RESTART_PEAK_DECAY, alpha=0.01)
+    return config.lr
+
+
 def make_optimizer(config: TrainConfig) -> Any:
     """The optimizer of `config`, with its learning-rate schedule over the whole run."""
-    total_steps = config.epochs * config.steps_per_epoch
-    lr = (keras.optimizers.schedules.CosineDecay(config.lr, total_steps, alpha=0.01)
-          if config.schedule == "cosine" else config.lr)
+    lr = learning_rate(config)
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True)
     if config.optimizer == "adamw":
@@ -41,14 +58,26 @@ def make_optimizer(config: TrainConfig) -> Any:
     return keras.optimizers.Adam(lr)
 
 
-def compile_for_training(model: Any, optimizer: Any) -> None:
-    """Cross-entropy on both heads; policy top-1/top-5 accuracy and value MSE as metrics."""
+def compile_for_training(model: Any, optimizer: Any, value_weight: float = 1.0, ownership_weight: float = 1.0) -> None:
+    """Cross-entropy on every head (the ownership head's, if the model has one, averaged over the points),
+    weighted against the policy's; policy top-1/top-5 accuracy, value MSE and value accuracy (how often
+    the side it favours won) as metrics."""
     metrics = keras.metrics
+    loss = {"policy": "categorical_crossentropy", "value": "binary_crossentropy"}
+    weights = {"policy": 1.0, "value": value_weight}
+    if "ownership" in model.output_names:
+        loss["ownership"], weights["ownership"] = "categorical_crossentropy", ownership_weight
     model.compile(
-        optimizer=optimizer,
-        loss={"policy": "categorical_crossentropy", "value": "binary_crossentropy"},
+        optimizer=optimizer, loss=loss, loss_weights=weights,
         metrics={"policy": [metrics.CategoricalAccuracy(name="acc"), metrics.TopKCategoricalAccuracy(5, name="top5")],
-                 "value": [metrics.MeanSquaredError(name="mse")]})
+                 "value": [metrics.MeanSquaredError(name="mse"), metrics.BinaryAccuracy(name="acc")]})
+
+
+def build_models(config: TrainConfig) -> tuple[Any, Any]:
+    """The Golois network of `config` (what is saved) and the model that trains it: the same network
+    with the ownership head when the run trains one, the network itself otherwise."""
+    model = build_network(config.spec)
+    return model, (with_ownership(model) if config.ownership_weight > 0 else model)
 
 
 def distribution_strategy() -> Any:
@@ -63,8 +92,8 @@ class _Run:
 
     config: TrainConfig
     files: RunFiles
-    model: Any
-    checkpoints: Any
+    model: Any  # the Golois network, saved after each epoch
+    checkpoints: Any  # of the training model (with the ownership head if any) and the optimizer
     params: int
     epoch: int = 0
     best_accuracy: float = -1.0
@@ -105,11 +134,11 @@ class _SaveRun(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         run, logs = self.run, logs or {}
         run.epoch = epoch + 1
-        save_network(self.model, run.files.last)
+        save_network(run.model, run.files.last)  # the Golois network: no training-only head
         accuracy = float(logs.get("val_policy_acc", -1.0))
         if accuracy > run.best_accuracy:
             run.best_accuracy, run.best_epoch = accuracy, run.epoch
-            save_network(self.model, run.files.best)
+            save_network(run.model, run.files.best)
         run.checkpoints.save(checkpoint_number=run.epoch)
         run.files.write_state(run.state())  # written last: a run resumes from the epoch this names
         plot_curves(run.files.log, run.files.curves)
@@ -141,7 +170,8 @@ class _ProgressBar(keras.callbacks.Callback):
         tqdm.write(f"epoch {epoch + 1}/{self.run.config.epochs}: loss {logs.get('loss', 0):.4f}, "
                    f"policy acc {logs.get('policy_acc', 0):.4f}; validation: policy acc "
                    f"{logs.get('val_policy_acc', 0):.4f}, top-5 {logs.get('val_policy_top5', 0):.4f}, "
-                   f"value MSE {logs.get('val_value_mse', 0):.4f} ({self.run.seconds():.0f} s)")
+                   f"value MSE {logs.get('val_value_mse', 0):.4f}, value acc {logs.get('val_value_acc', 0):.4f} "
+                   f"({self.run.seconds():.0f} s)")
 
 
 def prepare_run(config: TrainConfig, resume: bool, force: bool) -> tuple[TrainConfig, dict[str, Any]]:
@@ -170,10 +200,10 @@ def train(config: TrainConfig, *, resume: bool = False, force: bool = False, pro
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or distribution_strategy()
     with strategy.scope():
-        model = build_network(config.spec)
+        model, training_model = build_models(config)
         params = check_parameter_limit(model, f"{config.spec.arch} ({config.spec.describe()})")
         optimizer = make_optimizer(config)
-        compile_for_training(model, optimizer)
+        compile_for_training(training_model, optimizer, config.value_weight, config.ownership_weight)
     dataset = Dataset(config.games, seed=config.seed, progress=progress)
     if config.validation >= dataset.num_games:
         raise ValueError(f"the validation set takes one position per game: {config.validation:,} positions "
@@ -182,12 +212,19 @@ def train(config: TrainConfig, *, resume: bool = False, force: bool = False, pro
         files.remove_run()
     files.folder.mkdir(parents=True, exist_ok=True)
     dataset.use_validation(config.validation, remember=files.validation)
-    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    validation = validation_arrays(dataset, config.validation, ownership=training_model is not model)
+    if config.komi_planes == "auto":  # decided once; the state keeps the decision for --resume
+        single = distinct_komi_planes(validation[0]) == 1
+        config = replace(config, komi_planes="random" if single else "data")
+        if progress:
+            tqdm.write("komi planes: " + ("one komi in the validation games: random komi planes in training"
+                                          if single else "several komis: the games' own komi planes"))
+    checkpoint = tf.train.Checkpoint(model=training_model, optimizer=optimizer)
     manager = tf.train.CheckpointManager(checkpoint, files.checkpoints, max_to_keep=2)
     run = _Run(config, files, model, manager, params)
     if resume:
         _restore(run, checkpoint, state)
-    return _fit(run, dataset, strategy, progress)
+    return _fit(run, training_model, dataset, validation, strategy, progress)
 
 
 def _restore(run: _Run, checkpoint: Any, state: dict[str, Any]) -> None:
@@ -201,19 +238,21 @@ def _restore(run: _Run, checkpoint: Any, state: dict[str, Any]) -> None:
     run.files.keep_log_before(run.epoch)
 
 
-def _fit(run: _Run, dataset: Dataset, strategy: Any, progress: bool) -> dict[str, Any]:
+def _fit(run: _Run, training_model: Any, dataset: Dataset, validation: Any, strategy: Any,
+         progress: bool) -> dict[str, Any]:
     config = run.config
     callbacks = [_AddRunFigures(run), keras.callbacks.CSVLogger(str(run.files.log), append=run.epoch > 0),
                  _SaveRun(run)]
     if progress:
         callbacks.append(_ProgressBar(run))
-    stream = BatchStream(dataset, config.batch, start=config.samples_before(run.epoch), threads=config.threads)
+    stream = BatchStream(dataset, config.batch, start=config.samples_before(run.epoch), threads=config.threads,
+                         ownership=training_model is not run.model, random_komi=config.komi_planes == "random",
+                         seed=config.seed)
     with stream, strategy.scope():
         try:
-            run.model.fit(stream.as_tf_dataset(), epochs=config.epochs, initial_epoch=run.epoch,
-                          steps_per_epoch=config.steps_per_epoch,
-                          validation_data=validation_arrays(dataset, config.validation), validation_batch_size=256,
-                          verbose=0, callbacks=callbacks)
+            training_model.fit(stream.as_tf_dataset(), epochs=config.epochs, initial_epoch=run.epoch,
+                               steps_per_epoch=config.steps_per_epoch, validation_data=validation,
+                               validation_batch_size=256, verbose=0, callbacks=callbacks)
         except tf.errors.OpError as error:
             if stream.error is not None:  # TensorFlow wraps the generator's error: give the user the real one
                 raise RuntimeError(f"making training batches failed: {stream.error}") from stream.error

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 ACTIVATIONS = ("relu", "swish")
+VALUE_HEADS = ("conv", "dense")  # see heads.py: `dense` is the first head, whose hidden units died
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class NetworkSpec:
     expansion: int = 1
     groups: int = 1
     activation: str = "relu"
+    value_head: str = "conv"
 
     def describe(self) -> str:
         return ", ".join(f"{key}={value}" for key, value in asdict(self).items())
@@ -43,6 +45,8 @@ def network_spec(arch: str, **overrides: Any) -> NetworkSpec:
     spec = replace(DEFAULTS[arch], **{key: value for key, value in overrides.items() if value is not None})
     if spec.activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {spec.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    if spec.value_head not in VALUE_HEADS:
+        raise ValueError(f"unknown value head {spec.value_head!r}; choose one of {', '.join(VALUE_HEADS)}")
     if min(spec.blocks, spec.filters, spec.expansion, spec.groups) < 1:
         raise ValueError(f"sizes must be at least 1 ({spec.describe()})")
     return spec

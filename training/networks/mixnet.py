@@ -31,9 +31,11 @@ def mixed_block(x: Any, expansion: int, activation: str) -> Any:
     return residual_add(x, y)
 
 
-def build_mixnet(blocks: int, filters: int, expansion: int, activation: str, **_: Any) -> Any:
+def build_mixnet(blocks: int, filters: int, expansion: int, activation: str, value_head: str = "conv",
+                 **_: Any) -> Any:
     board = board_input()
     x = conv_bn(board, filters, 3, activation)
     for _block in range(blocks):
         x = mixed_block(x, expansion, activation)
-    return golois_model(board, x, activation, name=f"mixnet_{blocks}x{filters}x{expansion}")
+    name = f"mixnet_{blocks}x{filters}x{expansion}"
+    return golois_model(board, x, activation, name=name, value_kind=value_head)

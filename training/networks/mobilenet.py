@@ -16,9 +16,11 @@ def inverted_residual(x: Any, expansion: int, activation: str) -> Any:
     return residual_add(x, y)
 
 
-def build_mobilenet(blocks: int, filters: int, expansion: int, activation: str, **_: Any) -> Any:
+def build_mobilenet(blocks: int, filters: int, expansion: int, activation: str, value_head: str = "conv",
+                    **_: Any) -> Any:
     board = board_input()
     x = conv_bn(board, filters, 3, activation)
     for _block in range(blocks):
         x = inverted_residual(x, expansion, activation)
-    return golois_model(board, x, activation, name=f"mobilenet_{blocks}x{filters}x{expansion}")
+    name = f"mobilenet_{blocks}x{filters}x{expansion}"
+    return golois_model(board, x, activation, name=name, value_kind=value_head)

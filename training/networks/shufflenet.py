@@ -17,11 +17,13 @@ def shuffle_unit(x: Any, expansion: int, groups: int, activation: str) -> Any:
     return residual_add(x, y, activation)
 
 
-def build_shufflenet(blocks: int, filters: int, expansion: int, groups: int, activation: str, **_: Any) -> Any:
+def build_shufflenet(blocks: int, filters: int, expansion: int, groups: int, activation: str, value_head: str = "conv",
+                     **_: Any) -> Any:
     if filters % groups or (filters * expansion) % groups:
         raise ValueError(f"filters ({filters}) and filters x expansion must be multiples of groups ({groups})")
     board = board_input()
     x = conv_bn(board, filters, 3, activation)
     for _block in range(blocks):
         x = shuffle_unit(x, expansion, groups, activation)
-    return golois_model(board, x, activation, name=f"shufflenet_{blocks}x{filters}x{expansion}g{groups}")
+    name = f"shufflenet_{blocks}x{filters}x{expansion}g{groups}"
+    return golois_model(board, x, activation, name=name, value_kind=value_head)
