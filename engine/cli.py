@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 import sys
 from collections.abc import Callable
@@ -41,6 +42,23 @@ def engine_options(command: Callable) -> Callable:
     return command
 
 
+def check_engine_options(model: str, seconds: float | None, playouts: int | None, batch: int, threads: int,
+                         **_: object) -> None:
+    """Refuses bad options and a network file that is missing, not HDF5 or not safe, without TensorFlow."""
+    from golois.network import NetworkFileError, check_network_description
+
+    if playouts is not None and playouts < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--playouts")
+    if seconds is not None and seconds <= 0:
+        raise click.BadParameter("must be positive", param_hint="--time")
+    if batch < 1 or threads < 1:
+        raise click.BadParameter("--batch and --threads must be at least 1")
+    try:
+        check_network_description(model)
+    except NetworkFileError as error:
+        raise click.ClickException(str(error)) from error
+
+
 def make_player(model: str, seconds: float | None, playouts: int | None, backend: str, threads: int, batch: int,
                 seed: int, network_komi: float | None = None, **search: float):
     """Loads the network and builds a Player, or exits with a clear message."""
@@ -49,12 +67,7 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     from golois.engine.player import Player, SearchSettings, network_komi_for
     from golois.network import NetworkFileError
 
-    if playouts is not None and playouts < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--playouts")
-    if seconds is not None and seconds <= 0:
-        raise click.BadParameter("must be positive", param_hint="--time")
-    if batch < 1 or threads < 1:
-        raise click.BadParameter("--batch and --threads must be at least 1")
+    check_engine_options(model, seconds, playouts, batch, threads)
     try:
         evaluator = load_evaluator(model, backend=backend, threads=threads, batch_size=batch, log=_log)
     except (NetworkFileError, BackendUnavailable, NetworkOutputError, OSError) as error:
@@ -69,11 +82,22 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
 @engine_options
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stderr after start-up.")
 def gtp_command(quiet: bool, **options) -> None:
-    """Speak GTP v2 on stdin/stdout (for Sabaki, Lizzie, gogui, KGS, matches)."""
-    from golois.engine.gtp import GtpEngine
+    """Speak GTP v2 on stdin/stdout (for Sabaki, Lizzie, gogui, KGS, matches).
 
-    player = make_player(**options)
-    GtpEngine(player, sys.stdout, log=None if quiet else _log).run(sys.stdin)
+    The protocol answers at once; the network loads in the background (a
+    converted network is cached by its file's hash, so a second start is
+    fast) and the commands that need it wait for it.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from golois.engine.gtp_commands import make_gtp_engine, waiting_for
+
+    check_engine_options(**options)  # a missing or unsafe file is refused at once, before any answer
+    loading = ThreadPoolExecutor(max_workers=1, thread_name_prefix="golois-load").submit(make_player, **options)
+    # GTP is a byte protocol: the engine reads bytes and decodes them itself, and writes UTF-8, whatever
+    # the locale says.
+    output = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n")
+    make_gtp_engine(waiting_for(loading), output, log=None if quiet else _log).run(sys.stdin.buffer)
 
 
 def _wrap_errors(function: Callable) -> Callable:
@@ -101,14 +125,22 @@ def _wrap_errors(function: Callable) -> Callable:
 @click.option("--max-moves", type=int, default=600, show_default=True, help="Longer games are scored as they stand.")
 @click.option("--parallel", type=int, default=1, show_default=True, help="Games played at the same time.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--force", is_flag=True, help="Replace an earlier match in OUT (its games and summary are deleted).")
 @_wrap_errors
 def match_command(black: str, white: str, games: int, out: Path, seconds: float | None, margin: float,
-                  move_timeout: float, komi: float, max_moves: int, parallel: int, as_json: bool) -> None:
+                  move_timeout: float, komi: float, max_moves: int, parallel: int, as_json: bool,
+                  force: bool) -> None:
     """Play GTP engines against each other, scored by area (Tromp-Taylor)."""
-    from golois.engine.match import MatchSettings, play_match
+    from golois.engine.match import MatchSettings, earlier_match_files, play_match
 
     if games < 1 or parallel < 1:
         raise click.BadParameter("--games and --parallel must be at least 1")
+    earlier = earlier_match_files(out)
+    if earlier and not force:
+        raise click.ClickException(f"{out} holds an earlier match ({len(earlier)} files: games, summary, logs); "
+                                   "use another --out, or --force to replace it")
+    for path in earlier:
+        path.unlink()
     settings = MatchSettings(games=games, seconds_per_move=seconds, margin=margin, move_timeout=move_timeout,
                              komi=komi, max_moves=max_moves)
     summary = play_match(black, white, out, settings, progress=True, parallel=parallel)

@@ -32,7 +32,7 @@ def parse_gtp_vertex(text: str) -> int:
     name = text.strip().upper()
     if name == "PASS":
         return PASS
-    if len(name) < 2 or name[0] not in GTP_COLUMNS or not name[1:].isdigit():
+    if len(name) < 2 or name[0] not in GTP_COLUMNS or not (name[1:].isascii() and name[1:].isdigit()):
         raise ValueError(f"invalid vertex {text!r}")
     number = int(name[1:])
     if not 1 <= number <= SIZE:

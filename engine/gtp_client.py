@@ -29,8 +29,9 @@ class GtpClient:
         self.command, self.name, self.log_path = command, name, log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in close()
         try:
+            # Bytes, not text: an engine that writes bytes that are not UTF-8 must not stop the reader.
             self._process = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                             stderr=self._log, text=True, bufsize=1)
+                                             stderr=self._log, bufsize=0)
         except OSError as error:
             self._log.close()
             raise EngineFailure(f"{name}: cannot start {command!r}: {error}") from error
@@ -38,16 +39,20 @@ class GtpClient:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
-        for line in self._process.stdout:
-            self._lines.put(line)
-        self._lines.put(None)
+        try:
+            for line in self._process.stdout:
+                self._lines.put(line.decode("utf-8", "replace"))
+        except (OSError, ValueError):
+            pass  # the pipe broke: the engine is gone
+        finally:
+            self._lines.put(None)
 
     def send(self, command: str, timeout: float) -> str:
         """The answer of `command`; GtpCommandError for `?`, EngineFailure if it dies or is late."""
         if self._process.poll() is not None:
             raise EngineFailure(f"{self.name} has exited (code {self._process.returncode})")
         try:
-            self._process.stdin.write(command + "\n")
+            self._process.stdin.write((command + "\n").encode())
             self._process.stdin.flush()
         except OSError as error:
             raise EngineFailure(f"{self.name} closed its input: {error}") from error
@@ -92,7 +97,7 @@ class GtpClient:
     def close(self) -> None:
         try:
             if self._process.poll() is None:
-                self._process.stdin.write("quit\n")
+                self._process.stdin.write(b"quit\n")
                 self._process.stdin.flush()
                 self._process.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):

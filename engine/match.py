@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -201,6 +202,9 @@ class _MatchRun:
                 with self.lock:
                     self.outcomes[index] = outcome
                     self.summary()
+                    if not self.bar.disable:
+                        self.bar.write(f"game {outcome.game}: {outcome.black} (B) - {outcome.white} (W): "
+                                       f"{outcome.result} ({outcome.reason})", file=sys.stderr)
                     self.bar.update(1)
                     self.bar.set_postfix_str(_score_line(list(self.outcomes.values())))
         except EngineFailure as error:
@@ -214,6 +218,13 @@ class _MatchRun:
     def summary(self) -> dict:
         outcomes = [self.outcomes[i] for i in sorted(self.outcomes)]
         return _write_summary(self.out, self.commands, self.names, outcomes, self.settings)
+
+
+def earlier_match_files(out: Path) -> list[Path]:
+    """The files a match writes that are already in `out` (games, summary, engine logs)."""
+    if not out.is_dir():
+        return []
+    return sorted(p for pattern in ("game-*.sgf", "summary.json", "*-engine-*.log") for p in out.glob(pattern))
 
 
 def play_match(first: str, second: str, out: Path, settings: MatchSettings, progress: bool = False,

@@ -18,6 +18,7 @@ import numpy as np
 
 from golois import BLACK, PASS, WHITE, _core
 from golois.engine.clock import Clock, MoveBudget
+from golois.engine.coords import SIZE, opponent
 from golois.engine.inference import Evaluator
 from golois.network import BOARD_SHAPE
 
@@ -78,25 +79,31 @@ class Player:
         self.setup: list[tuple[int, int]] = []
         self.history: list[tuple[int, int]] = []  # (point, colour), passes included
         self._low_winrate_moves = {BLACK: 0, WHITE: 0}  # our moves in a row under resign_below
+        self._analysis_colour: int | None = None  # the tree is an analysis for this colour, not the game
         self.tree = self._new_tree()
 
     def _new_tree(self) -> _core.Search:
         s = self.settings
         return _core.Search(komi=self.komi, network_komi=s.network_komi, c_puct=s.c_puct, fpu_reduction=s.fpu_reduction,
-                            virtual_loss=s.virtual_loss, seed=s.seed + len(self.history))
+                            virtual_loss=s.virtual_loss, seed=s.seed)
 
     @property
     def to_play(self) -> int:
-        return self.tree.to_play
+        """Who moves next in the game (an analysis for the other colour does not change it)."""
+        if self.history:
+            return opponent(self.history[-1][1])
+        return WHITE if self.setup else BLACK
 
     def place(self, point: int, colour: int) -> None:
         """A setup (handicap) stone; White plays first after handicap stones."""
+        self.end_analysis()
         self.tree.place(point, colour)
         self.setup.append((point, colour))
         self.tree.set_to_play(WHITE)
 
     def play(self, point: int, colour: int) -> None:
         """Plays a move; raises ValueError (with the reason) if it is illegal."""
+        self.end_analysis()
         self.tree.play(point, colour)
         self.history.append((point, colour))
 
@@ -111,14 +118,19 @@ class Player:
 
     def _replay(self, moves: list[tuple[int, int]]) -> None:
         """Rebuilds the game from its setup and `moves` (the tree starts afresh)."""
-        self.history = []
-        self.tree = self._new_tree()
-        for point, colour in self.setup:
-            self.tree.place(point, colour)
-        if self.setup:
-            self.tree.set_to_play(WHITE)
+        self._analysis_colour = None
+        self.tree = self._new_tree_from(self.setup, moves)
+        self.history = list(moves)
+
+    def _new_tree_from(self, setup: list[tuple[int, int]], moves: list[tuple[int, int]]) -> _core.Search:
+        tree = self._new_tree()
+        for point, colour in setup:
+            tree.place(point, colour)
+        if setup:
+            tree.set_to_play(WHITE)
         for point, colour in moves:
-            self.play(point, colour)
+            tree.play(point, colour)
+        return tree
 
     def game_over(self) -> bool:
         return self.tree.passes >= 2
@@ -143,16 +155,25 @@ class Player:
         start_visits = self.tree.root_visits
         start_cpu, start_wall = time.process_time(), time.perf_counter()
         noise_pending = self.settings.noise_alpha > 0
+        batch = self.settings.batch_size
+
+        def room(in_flight: int) -> int:
+            """Leaves the next gather may take: a batch, or what is left of a playout budget."""
+            if budget.playouts is None:
+                return batch
+            return max(0, min(batch, budget.playouts - (self.tree.root_visits - start_visits) - in_flight))
+
         current = 0
-        count = self.tree.gather(self._planes[current])
+        count = self.tree.gather(self._planes[current][:room(0)]) if room(0) else 0
         while True:
             visits_before = self.tree.root_visits
-            following = self._gatherer.submit(self.tree.gather, self._planes[1 - current])
+            size = room(count)
+            following = self._gatherer.submit(self.tree.gather, self._planes[1 - current][:size]) if size else None
             try:
                 if count:
                     policy, value = self.evaluator(self._planes[current, :count])
             finally:
-                next_count = following.result()
+                next_count = following.result() if following else 0
             if count:
                 self.tree.apply(policy, value, count)
             current, count = 1 - current, next_count
@@ -186,20 +207,31 @@ class Player:
         return self.tree.root_visit_lead > remaining
 
     def genmove(self, colour: int, budget: MoveBudget | None = None,
-                should_stop: Callable[[], bool] = lambda: False) -> SearchReport:
-        """Chooses and plays a move for `colour` (a point, PASS or RESIGN)."""
+                should_stop: Callable[[], bool] = lambda: False, cleanup: bool = False) -> SearchReport:
+        """Chooses and plays a move for `colour` (a point, PASS or RESIGN); every move it answers is played.
+
+        With `cleanup` (KGS's cleanup phase) it does not pass while it can
+        still take liberties from an opponent string without putting its own
+        stone in atari: dead stones get captured before the game ends.
+        """
+        self.end_analysis()
         if colour != self.to_play:
             self.tree.set_to_play(colour)
         start = time.perf_counter()
-        if self._opponent_passed() and self._winning_on_the_board(colour):
-            self.play(PASS, colour)  # the game is settled and won: end it
-            return SearchReport(PASS, 1.0, 0, time.perf_counter() - start)
-        budget = budget or self.clock.budget(len(self.history))
+        if self.game_over() or (self._opponent_passed() and self._winning_on_the_board(colour)):
+            # The game is over, or settled and won as the board stands: pass, unless cleaning up.
+            move = self._cleanup_move(colour) if cleanup and not self.game_over() else PASS
+            self.play(move, colour)
+            return SearchReport(move, 1.0, 0, time.perf_counter() - start)
+        budget = budget or self.clock.budget(len(self.history), colour)
         playouts = self.think(budget, should_stop)
         children = self.tree.root_children(8)
         winrate = self.tree.root_winrate
-        report = SearchReport(self._choose(children), winrate, playouts, time.perf_counter() - start, children)
-        if self._should_resign(colour, winrate):
+        move = self._choose(children)
+        if move == PASS and cleanup:
+            move = self._cleanup_move(colour)
+        report = SearchReport(move, winrate, playouts, time.perf_counter() - start, children)
+        if not cleanup and self._should_resign(colour, winrate):
             report.move = RESIGN
             return report
         self.play(report.move, colour)
@@ -214,6 +246,57 @@ class Player:
                 return self._random.choices([c["move"] for c in children], weights)[0]
         return self.tree.best_move()
 
+    def _cleanup_move(self, colour: int) -> int:
+        """A liberty of the opponent string with the fewest liberties where our stone is not left in atari
+        (or captures), if the game allows it there; PASS when there is none."""
+        colours = self.board()
+        other = opponent(colour)
+        strings = _strings(colours, other)
+        for _, liberties in sorted(strings, key=lambda s: (len(s[1]), s[0])):
+            for point in sorted(liberties):
+                trial = _core.Board()
+                for q, c in enumerate(colours):
+                    if c:
+                        trial.place(q, c)
+                try:
+                    captured = trial.play(point, colour)
+                except ValueError:
+                    continue
+                if (captured or trial.liberties(point) >= 2) and not self.tree.check(point, colour):
+                    return point
+        return PASS
+
+    # ---------------------------------------------------------------- what front ends ask
+
+    def board(self) -> list[int]:
+        """The colour on each point (0 empty, BLACK, WHITE), row by row from the top."""
+        return [int(c) for c in self.tree.board()]
+
+    def score(self) -> float:
+        """Black minus White by area (Tromp-Taylor), komi included, on the board as it stands."""
+        return float(self.tree.score())
+
+    def analyse(self, colour: int, playouts: int) -> list[dict]:
+        """Searches `playouts` more for `colour` to move; returns the root's moves, most visited first.
+
+        Analysis never changes the game: for the colour not to move, the
+        search runs on a copy of the position, which stays until the game
+        changes (see `end_analysis`)."""
+        if colour == self.to_play:
+            self.end_analysis()
+        elif self._analysis_colour != colour:
+            self.tree = self._new_tree_from(self.setup, self.history)
+            self.tree.set_to_play(colour)
+            self._analysis_colour = colour
+        self.think(MoveBudget(playouts=playouts))
+        return self.tree.root_children(12)
+
+    def end_analysis(self) -> None:
+        """Back to the game's own tree, if an analysis for the other colour replaced it."""
+        if self._analysis_colour is not None:
+            self._analysis_colour = None
+            self._replay(self.history)
+
     def _opponent_passed(self) -> bool:
         return bool(self.history) and self.history[-1][0] == PASS
 
@@ -227,3 +310,25 @@ class Player:
         low[colour] = low[colour] + 1 if winrate < s.resign_below else 0
         return len(self.history) >= s.resign_min_moves and low[colour] >= s.resign_after
 
+
+def _strings(colours: list[int], colour: int) -> list[tuple[int, set[int]]]:
+    """(first point, liberties) of every string of `colour`."""
+    seen: set[int] = set()
+    found = []
+    for start, c in enumerate(colours):
+        if c != colour or start in seen:
+            continue
+        points, liberties, todo = {start}, set(), [start]
+        while todo:
+            row, col = divmod(todo.pop(), SIZE)
+            for r, k in ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1)):
+                if 0 <= r < SIZE and 0 <= k < SIZE:
+                    q = r * SIZE + k
+                    if colours[q] == 0:
+                        liberties.add(q)
+                    elif colours[q] == colour and q not in points:
+                        points.add(q)
+                        todo.append(q)
+        seen |= points
+        found.append((start, liberties))
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from golois import __version__
 from golois.engine.coords import colour_letter, sgf_point
 
 
@@ -16,7 +17,7 @@ def game_sgf(moves: list[tuple[int, int]], komi: float, black: str, white: str, 
     """An SGF record of a 19x19 game scored by area; `result` like 'B+R', 'W+3.5', '0', 'Void'."""
     header = {
         "GM": "1", "FF": "4", "CA": "UTF-8", "SZ": "19", "RU": "Tromp-Taylor", "KM": f"{komi:g}",
-        "PB": black, "PW": white, "RE": result, "DT": datetime.date.today().isoformat(), "AP": "Golois",
+        "PB": black, "PW": white, "RE": result, "DT": datetime.date.today().isoformat(), "AP": f"Golois:{__version__}",
     }
     if comment:
         header["GC"] = comment

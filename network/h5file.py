@@ -73,6 +73,15 @@ def check_description(h5: h5py.File, path: Path) -> dict[str, Any]:
     return config
 
 
+def check_network_description(name: str | Path) -> Path:
+    """The file of `name`, checked without building anything: it exists, is HDF5, and its description
+    names only allowed classes and operations (fast: no TensorFlow)."""
+    path = resolve_network_path(name)
+    with open_h5(path) as h5:
+        check_description(h5, path)
+    return path
+
+
 def load_network(name: str | Path) -> Any:
     """A tf_keras model from a checked .h5 file (or `default`), not compiled.
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -86,6 +88,19 @@ def write_text_games(path: Path, games: Sequence[golois.Game]) -> Path:
     return path
 
 
+def write_original_text_games(path: Path, games: Sequence[golois.Game]) -> Path:
+    """games.data exactly as the original course tools write it: the winner as a letter (B or W), one
+    line per game, each move as `inter color val points` with the outcome as its value."""
+    lines = [str(len(games))]
+    for game in games:
+        winner = "W" if game.result == "W" else "B"
+        value = 1 if winner == "W" else 0
+        moves = " ".join(f"{q} {1 if c == BLACK else 0} {value} 0" for q, c, _, _ in game.moves)
+        lines.append(f"{game.komi:g} {winner} {len(game.moves)} {moves}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def sgf_point(q: int) -> str:
     return "" if q == PASS else chr(97 + q % 19) + chr(97 + q // 19)
 
@@ -101,6 +116,19 @@ def move_record(game: golois.Game) -> list[tuple[int, int]]:
     """(point, colour) of every move: what an SGF round trip must keep."""
     return [(q, c) for q, c, _, _ in game.moves]
 
+
+
+def cli_refusal_without_tensorflow(*args: str) -> str:
+    """Runs `golois ARGS` in a fresh interpreter, checks that it fails (exit 1) without having imported
+    TensorFlow, and returns its stderr."""
+    script = ("import sys; from golois.cli import main\n"
+              "try:\n"
+              f"    main({list(args)!r})\n"
+              "except SystemExit as e:\n"
+              "    print(e.code, 'tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["1", "False"], result.stdout + result.stderr
+    return result.stderr
 
 
 @pytest.fixture

@@ -119,9 +119,11 @@ def test_import_from_every_kind_of_source(tmp_path: Path, sources: Sources) -> N
     assert f"games written {len(usable):,}" in lines
     assert f"positions {positions:,}" in lines
     assert "skipped 2" in lines
-    assert "not 19x19 1" in lines
-    assert "truncated SGF 1" in lines
-    assert "ignored files 2 (not an SGF file)" in lines
+    # Each reason names its files (a few, then a count), in words.
+    assert any(line.startswith("not 19x19 1 ") and line.endswith("small9.sgf") for line in lines), lines
+    assert any(line.startswith("truncated SGF 1 ") and line.endswith("truncated.sgf") for line in lines), lines
+    ignored = next(line for line in lines if line.startswith("ignored files 2"))
+    assert "not an SGF file:" in ignored and "notes.txt" in ignored and "readme.txt" in ignored
 
     assert golois.is_binary_games_file(str(out))
     written = golois.read_games(str(out))
@@ -232,12 +234,30 @@ def test_no_usable_game(tmp_path: Path, sources: Sources) -> None:
     assert not Path(f"{out}.tmp").exists()
 
 
-def test_empty_folder_is_no_usable_game(tmp_path: Path) -> None:
+def test_an_empty_folder_has_no_sgf_files(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     out = tmp_path / "games.data"
-    assert "no usable game" in failed(run("import-games", tmp_path / "empty", "--out", out, "-q"))
+    message = failed(run("import-games", tmp_path / "empty", "--out", out, "-q"))
+    assert "no SGF files found in" in message and "empty" in message
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [tmp_path / "empty"]
+    (tmp_path / "empty" / "notes.txt").write_text("hello")
+    assert "(1 other files ignored)" in failed(run("import-games", tmp_path / "empty", "--out", out, "-q"))
+
+
+def test_a_file_without_a_game_is_counted_and_named(tmp_path: Path, sources: Sources) -> None:
+    (sources.folder / "blank.sgf").write_text("no game here, just text\n")
+    many = [sources.folder / f"nine{i}.sgf" for i in range(5)]
+    for path in many:
+        path.write_text(NINE_BY_NINE)
+    result = ok(run("import-games", sources.folder, "--out", tmp_path / "g.data", "-q"))
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    blank = next(line for line in lines if line.startswith("no game in the file 1"))
+    assert blank.endswith("blank.sgf")
+    nine = next(line for line in lines if line.startswith("not 19x19 6"))
+    assert nine.endswith("and 3 more")  # three names, then a count
+    message = failed(run("import-games", sources.folder / "small9.sgf", "--out", tmp_path / "h.data", "-q"))
+    assert "skipped: 1 not 19x19" in message and "{" not in message
 
 
 def test_output_in_a_missing_folder_is_a_clean_error(tmp_path: Path, sources: Sources) -> None:

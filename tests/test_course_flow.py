@@ -20,7 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import copy_batch, make_random_games, same_batch, write_binary_games, write_text_games
+from conftest import (
+    copy_batch,
+    make_random_games,
+    same_batch,
+    write_binary_games,
+    write_original_text_games,
+    write_text_games,
+)
 
 import golois
 import golois.legacy
@@ -135,11 +142,13 @@ def games() -> list[golois.Game]:
     return make_random_games(NUM_GAMES, seed=0)
 
 
-@pytest.fixture(params=["binary", "text"])
+@pytest.fixture(params=["binary", "text", "original"])
 def course_dir(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                games: list[golois.Game]) -> Path:
-    """A working directory holding games.data (binary, or the original text format)."""
-    write = write_binary_games if request.param == "binary" else write_text_games
+    """A working directory holding games.data: binary, the text format as we write it, or exactly as the
+    original course tools write it (winners as letters)."""
+    write = {"binary": write_binary_games, "text": write_text_games,
+             "original": write_original_text_games}[request.param]
     write(tmp_path / "games.data", games)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -437,3 +446,12 @@ def test_passes_are_never_sampled(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     golois.getBatch(*batch, 0)  # one whole epoch
     assert np.array_equal(batch.policy.sum(axis=1), np.ones(total, np.float32))
     assert Counter(check_samples(batch, games)) == {i: g.num_positions for i, g in enumerate(games)}
+
+
+@pytest.mark.parametrize("token, winner", [("W", "W"), ("w", "W"), ("White", "W"), ("B", "B"), ("b", "B"),
+                                           ("Black", "B"), ("0", "W"), ("1", "B"), ("2", "draw")])
+def test_the_winner_is_read_as_the_original_reads_it(tmp_path: Path, token: str, winner: str) -> None:
+    path = tmp_path / "games.data"
+    path.write_text(f"1\n7.5 {token} 2 72 1 -1 0 288 0 -1 0\n")
+    (game,) = golois.read_games(str(path))
+    assert game.result == winner and game.komi == 7.5 and len(game.moves) == 2

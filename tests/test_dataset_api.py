@@ -126,6 +126,10 @@ def test_nonexistent_path(tmp_path: Path) -> None:
 def test_a_folder_is_not_a_games_file(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         golois.Dataset(tmp_path)
+    (tmp_path / "game.sgf").write_text("(;GM[1]SZ[19];B[pd])")
+    for source in (tmp_path, tmp_path / "game.sgf"):  # SGF games: say what makes a games file of them
+        with pytest.raises(ValueError, match=f"golois import-games {source} --out games.data"):
+            golois.Dataset(source)
 
 
 def p(row: int, col: int) -> int:

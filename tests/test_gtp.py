@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import re
 import subprocess
@@ -10,16 +11,18 @@ import sys
 import threading
 
 import pytest
+from conftest import cli_refusal_without_tensorflow
 
 from golois.engine.coords import gtp_vertex, parse_gtp_vertex
-from golois.engine.gtp import GtpEngine
+from golois.engine.gtp_commands import make_gtp_engine
 
 
 @pytest.fixture
 def gtp(make_player):
     """gtp(command) -> (ok, text) of one command on a fresh engine (8 playouts a move)."""
     output = io.StringIO()
-    engine = GtpEngine(make_player(playouts=8), output)
+    player = make_player(playouts=8)
+    engine = make_gtp_engine(player, output)
 
     def send(line: str) -> tuple[bool, str]:
         start = output.tell()
@@ -30,6 +33,7 @@ def gtp(make_player):
         return answer[0] == "=", answer[1:].strip()
 
     send.engine = engine
+    send.player = player
     return send
 
 
@@ -79,14 +83,21 @@ def test_ids_comments_and_blank_lines(gtp) -> None:
     ("set_free_handicap D4", "syntax error"),
     ("set_free_handicap D4 D4", "bad vertex list"),
     ("time_settings 10 -1 5", "negative"),
-    ("time_left b -5 0", "negative"),
+    ("time_left b 5 -1", "negative"),
+    ("time_left b 5", "syntax error"),
+    ("lz-analyze purple 10", "invalid colour"),
+    ("play b D\u0661\u0665", "invalid vertex"),
+    ("play b D\u00b9", "invalid vertex"),
+    ("komi \u0667.5", "syntax error"),
+    ("boardsize 19 19", "syntax error"),
+    ("clear_board now", "syntax error"),
     ("final_status_list maybe", "alive, dead or seki"),
 ])
 def test_bad_commands_get_an_error_and_change_nothing(gtp, line: str, error: str) -> None:
     gtp("play b D4")
     ok, text = gtp(line)
     assert not ok and error in text
-    assert gtp.engine.player.history == [(parse_gtp_vertex("D4"), 1)]
+    assert gtp.player.history == [(parse_gtp_vertex("D4"), 1)]
 
 
 def test_illegal_moves_are_refused(gtp) -> None:
@@ -112,13 +123,13 @@ def test_genmove_undo_and_the_board(gtp) -> None:
     ok, board = gtp("showboard")
     assert "X" not in board.split("\n", 2)[2] and "Black to play" in board
     ok, vertex = gtp("reg_genmove b")
-    assert ok and gtp.engine.player.history == []
+    assert ok and gtp.player.history == []
 
 
 def test_handicap(gtp) -> None:
     assert gtp("fixed_handicap 4") == (True, "D4 Q16 D16 Q4")
     assert gtp("fixed_handicap 2") == (False, "board not empty")
-    assert gtp.engine.player.to_play == 2
+    assert gtp.player.to_play == 2
     assert gtp("clear_board") == (True, "")
     assert gtp("place_free_handicap 9") == (True, "D4 Q16 D16 Q4 D10 Q10 K4 K16 K10")
     assert gtp("clear_board") == (True, "")
@@ -137,13 +148,16 @@ def test_final_score_is_area_with_komi(gtp) -> None:
 
 
 def test_time_settings_switch_to_the_game_clock(gtp) -> None:
-    clock = gtp.engine.player.clock
+    clock = gtp.player.clock
     assert gtp("time_settings 600 30 5") == (True, "")
     assert clock.main_time == 600
     assert gtp("time_left b 20 3") == (True, "")
-    gtp.engine.player.clock.playouts = None
+    gtp.player.clock.playouts = None
     ok, _ = gtp("genmove b")
-    assert ok and clock.stones_left == 3 and clock.time_left == 20
+    assert ok and clock.time_left[1] == (20, 3)
+    assert gtp("time_settings 0 10 0") == (True, "") and not clock.limited  # no time limits, per the spec
+    assert gtp("time_left w -3 0") == (True, "")  # a clock past zero is not an error
+    assert gtp("time_left w 30.5 2") == (True, "")
 
 
 def test_garbage_never_stops_the_engine(gtp) -> None:
@@ -161,7 +175,7 @@ def test_garbage_never_stops_the_engine(gtp) -> None:
 def run_analysis(gtp, command: str) -> list[str]:
     engine = gtp.engine
     start = engine.output.tell()
-    stopper = threading.Timer(1.0, lambda: engine.pending.put("name"))
+    stopper = threading.Timer(1.0, lambda: engine.pending.put("name"))  # the next command ends the analysis
     stopper.start()
     engine.execute(command)
     stopper.join()
@@ -203,3 +217,108 @@ def test_golois_gtp_refuses_a_missing_network(tmp_path) -> None:
     result = subprocess.run([sys.executable, "-m", "golois.cli", "gtp", "--model", str(tmp_path / "none.h5")],
                             input="", capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "none.h5" in result.stderr
+
+
+def test_analysing_for_the_colour_not_to_move_changes_nothing(gtp) -> None:
+    gtp("play b Q16")
+    run_analysis(gtp, "lz-analyze b 10")  # White is to move
+    ok, board = gtp("showboard")
+    assert "White to play, move 2" in board
+    ok, vertex = gtp("genmove w")
+    assert ok and gtp.player.history[-1][1] == 2
+    assert gtp("undo") == (True, "") and gtp.player.to_play == 2
+
+
+def test_every_move_genmove_answers_is_in_the_history(gtp) -> None:
+    assert gtp("play b pass") == (True, "") and gtp("play w pass") == (True, "")  # the game is over
+    assert gtp("genmove b") == (True, "pass")
+    assert gtp.player.history[-1] == (361, 1) and len(gtp.player.history) == 3
+    assert gtp("undo") == (True, "")  # removes the engine's pass, not White's
+    assert gtp.player.history == [(361, 1), (361, 2)]
+    assert gtp("kgs-genmove_cleanup b") == (True, "pass")  # after the end nothing is left to clean up
+    assert len(gtp.player.history) == 3
+
+
+def test_genmove_cleanup_captures_dead_stones_instead_of_passing(gtp) -> None:
+    """A lone White stone inside Black's wall, and White passed: Black wins the board as it stands, so a plain
+    genmove passes; kgs-genmove_cleanup plays on until the stone is captured."""
+    black_wall = ["C3", "D3", "E3", "F3", "G3", "C4", "G4", "C5", "G5", "C6", "G6", "C7", "D7", "E7", "F7", "G7"]
+    for vertex in black_wall:
+        assert gtp(f"play b {vertex}") == (True, "") and gtp("play w pass") == (True, "")
+    assert gtp("undo") == (True, "") and gtp("play w E5") == (True, "")
+    assert gtp("play b A1") == (True, "") and gtp("play w pass") == (True, "")
+    assert gtp("reg_genmove b") == (True, "pass")  # the plain rule: settled and won, so pass
+    moves = []
+    for _ in range(8):
+        ok, vertex = gtp("kgs-genmove_cleanup b")
+        assert ok
+        moves.append(vertex)
+        if gtp.player.board()[parse_gtp_vertex("E5")] == 0:
+            break
+        assert gtp("play w pass") == (True, "")
+    assert moves[0] != "pass" and gtp.player.board()[parse_gtp_vertex("E5")] == 0, moves
+    assert sorted(moves) == ["D5", "E4", "E6", "F5"]  # its four liberties, nothing else
+
+
+def test_non_utf8_bytes_under_a_utf8_locale_do_not_stop_the_engine(tmp_path) -> None:
+    env = os.environ | {"LANG": "en_US.UTF-8", "LC_ALL": "en_US.UTF-8", "PYTHONIOENCODING": "",
+                        "PYTHONUTF8": "0"}
+    commands = b"1 name\n2 play b D\xff4\n3 name \xe9\xe0\n\x01\x024 protocol_version\n5 play b D4\n6 quit\n"
+    result = subprocess.run([sys.executable, "-m", "golois.cli", "gtp", "--playouts", "2", "-q"], input=commands,
+                            capture_output=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    answers = result.stdout.decode().split("\n\n")
+    assert answers[:6] == ["=1 Golois", "?2 syntax error (invalid vertex 'D\ufffd4')", "=3 Golois", "=4 2", "=5",
+                           "=6"]
+
+
+def test_the_end_of_input_ends_the_engine_even_mid_line() -> None:
+    result = subprocess.run([sys.executable, "-m", "golois.cli", "gtp", "--playouts", "2", "-q"],
+                            input=b"name\n\xff\xfe", capture_output=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.startswith(b"= Golois\n\n")
+
+
+def test_place_free_handicap_places_what_the_specification_allows(gtp) -> None:
+    ok, vertices = gtp("place_free_handicap 12")
+    assert ok and len(vertices.split()) == 12 and len(set(vertices.split())) == 12
+    assert vertices.split()[:9] == ["D4", "Q16", "D16", "Q4", "D10", "Q10", "K4", "K16", "K10"]
+    assert gtp("clear_board") == (True, "")
+    assert gtp("place_free_handicap 1") == (False, "invalid number of stones")
+    assert gtp("place_free_handicap 361") == (False, "invalid number of stones")
+    assert gtp("place_free_handicap two")[1].startswith("syntax error")
+
+
+def test_the_protocol_answers_while_the_network_loads(make_player) -> None:
+    from concurrent.futures import Future
+
+    from golois.engine.gtp_commands import waiting_for
+
+    loading: Future = Future()
+    output = io.StringIO()
+    engine = make_gtp_engine(waiting_for(loading), output)
+    for command in ("protocol_version", "name", "version", "known_command genmove", "list_commands"):
+        engine.execute(command)  # none of them waits for the network
+    assert output.getvalue().count("=") == 5 and not loading.done()
+    threading.Timer(0.2, lambda: loading.set_result(make_player(playouts=4))).start()
+    engine.execute("play b D4")  # waits for the network, then plays
+    assert output.getvalue().endswith("=\n\n")
+
+
+def test_a_network_that_fails_to_load_is_each_commands_error(make_player) -> None:
+    from concurrent.futures import Future
+
+    from golois.engine.gtp_commands import waiting_for
+
+    loading: Future = Future()
+    loading.set_exception(RuntimeError("no backend could run this network"))
+    output = io.StringIO()
+    engine = make_gtp_engine(waiting_for(loading), output)
+    engine.execute("name")
+    engine.execute("genmove b")
+    assert output.getvalue() == "= Golois\n\n? the network could not be loaded: no backend could run this network\n\n"
+
+
+def test_a_bad_network_file_is_refused_before_tensorflow(tmp_path) -> None:
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not HDF5")
+    assert "is not an HDF5 file" in cli_refusal_without_tensorflow("gtp", "--model", str(junk))

@@ -66,6 +66,7 @@ def test_golois_against_gnu_go(tmp_path: Path) -> None:
     ("crash", "failure", "exited"),
     ("garbage", "failure", "protocol"),
     ("hang", "failure", "did not answer"),
+    ("badbytes", "illegal move", "not a move"),  # bytes that are not UTF-8 must not stop the reader
 ])
 def test_a_faulty_engine_loses_and_the_match_goes_on(tmp_path: Path, mode: str, reason: str, detail: str) -> None:
     settings = MatchSettings(games=2, move_timeout=2.0, max_moves=30)
@@ -77,7 +78,6 @@ def test_a_faulty_engine_loses_and_the_match_goes_on(tmp_path: Path, mode: str, 
     assert summary["first_wins"] == 0
 
 
-@needs_gnugo
 @needs_gnugo
 def test_games_in_parallel_each_with_its_own_engines(tmp_path: Path) -> None:
     settings = MatchSettings(games=4, move_timeout=2.0, max_moves=20)
@@ -126,3 +126,22 @@ def test_bench_engine_reports_both_rates(make_player) -> None:
     assert result["backend"] == "onnxruntime" and result["batch"] == 8
     assert result["raw_positions_per_s"] > 0 and result["playouts_per_s"] > 0 and result["playouts_per_cpu_s"] > 0
     assert result["ratio"] == pytest.approx(result["playouts_per_s"] / result["raw_positions_per_s"], abs=1e-3)
+
+
+def test_an_earlier_match_is_never_mixed_with_a_new_one(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from golois.cli import main
+
+    args = ["match", "--black", faulty("illegal"), "--white", faulty("slow"), "--games", "2", "--out", str(tmp_path),
+            "--move-timeout", "10", "--max-moves", "4"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "game 1: faulty-illegal (B) - faulty-slow (W): " in first.output  # each result as it ends
+    assert "game 2: faulty-slow (B) - faulty-illegal (W): " in first.output
+    again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1 and "holds an earlier match" in again.output and "--force" in again.output
+    forced = CliRunner().invoke(main, [*args, "--force", "--games", "1"])
+    assert forced.exit_code == 0, forced.output
+    assert sorted(p.name for p in tmp_path.glob("game-*.sgf")) == ["game-001.sgf"]
+    assert json.loads((tmp_path / "summary.json").read_text())["games"] == 1

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import cli_refusal_without_tensorflow
 
 from golois import SAMPLE_GAMES, Dataset
 from golois.cli import main
@@ -22,8 +23,8 @@ from golois.training.config import TrainConfig
 from golois.training.evaluate import EVALUATION_SEED, evaluate, evaluate_arrays, value_accuracy, value_by_phase
 from golois.training.networks import network_spec
 from golois.training.pipeline import validation_arrays
-from golois.training.run_files import RunFiles
-from golois.training.trainer import RunExists, train
+from golois.training.run_files import RunExists, RunFiles
+from golois.training.trainer import train
 
 TINY = network_spec("residual", blocks=1, filters=8)
 
@@ -173,8 +174,14 @@ def test_cli_train_errors(args: list[str], message: str, tmp_path: Path, monkeyp
     assert result.exit_code != 0 and message in result.output
 
 
+def test_a_small_file_gets_a_tenth_of_its_games_for_validation(tmp_path: Path) -> None:
+    out = tmp_path / "net.h5"
+    train(tiny_config(out, epochs=1, validation=None), progress=False)  # the bundled 200 games
+    assert json.loads(RunFiles(out).state.read_text())["config"]["validation"] == 20
+
+
 def test_validation_needs_more_games_than_positions(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="one position per game"):
+    with pytest.raises(ValueError, match="one position per game.*--validation 20 "):
         train(tiny_config(tmp_path / "net.h5", validation=500), progress=False)
 
 
@@ -453,3 +460,24 @@ def test_cli_train_takes_the_value_and_komi_settings(tmp_path: Path) -> None:
                                        "--positions", "30", "--komi", "7.5"])
     assert result.exit_code == 0, result.output
     assert "at komi 7.5" in result.output and "moves    0-49:" in result.output
+
+
+def test_resuming_says_where_and_a_finished_run_is_finished(tmp_path: Path) -> None:
+    out = tmp_path / "net.h5"
+    train(tiny_config(out, epochs=1), progress=False)
+    result = CliRunner().invoke(main, ["train", "--out", str(out), "--resume", "--quiet"])
+    assert result.exit_code == 1
+    assert "the run of" in result.output and "is finished: it trained all 1 epochs" in result.output
+    state = json.loads(RunFiles(out).state.read_text())
+    state["config"]["epochs"] = 2
+    RunFiles(out).state.write_text(json.dumps(state))
+    result = CliRunner().invoke(main, ["train", "--out", str(out), "--resume", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "resuming " in result.output and "after epoch 1 of 2 (128 samples trained" in result.output
+
+
+def test_an_existing_run_is_refused_before_tensorflow_loads(tmp_path: Path) -> None:
+    out = tmp_path / "net.h5"
+    out.write_bytes(b"an earlier network")
+    message = cli_refusal_without_tensorflow("train", "--games", str(SAMPLE_GAMES), "--out", str(out))
+    assert "exists; use --force to replace it" in message

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -21,9 +22,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+
 from golois.network import DEFAULT_NETWORK
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.models import Game
 from golois.tournament.round_robin import TournamentSettings, game_counts, schedule
 from golois.tournament.runner import engine_command, move_time_limit, run_tournament
 from golois.tournament.storage import NetworkStore
@@ -75,17 +79,23 @@ def bench_tournament(models: list[Path], seconds_per_move: float = 0.1, games_pe
         tournament = run_tournament(database, config, settings, parallel, progress=False, log=lambda m: None)
         ours = time.perf_counter() - start
         games = sum(game_counts(database, tournament.id).values())
-        log(f"tournament runner: {games} games in {ours:.0f} s")
+        with database.session() as session:
+            moves = sum(session.scalars(select(Game.moves).where(Game.tournament_id == tournament.id)))
+        log(f"tournament runner: {games} games ({moves} moves) in {ours:.0f} s")
         start = time.perf_counter()
-        _naive_games(paths, settings, parallel, Path(folder))
+        naive_moves = _naive_games(paths, settings, parallel, Path(folder))
         naive = time.perf_counter() - start
-        log(f"baseline (fresh engines per game, no conversion cache): {games} games in {naive:.0f} s")
+        log(f"baseline (fresh engines per game, no conversion cache): {games} games ({naive_moves} moves) in "
+            f"{naive:.0f} s")
         database.dispose()
-    return {"games": games, "seconds_per_move": seconds_per_move, "parallel": parallel,
-            "games_per_hour": round(games * 3600 / ours, 1), "seconds": round(ours, 1),
+    # Games differ in length from run to run, so moves per hour are given too; the speedup compares those.
+    return {"games": games, "moves": moves, "seconds_per_move": seconds_per_move, "parallel": parallel,
+            "games_per_hour": round(games * 3600 / ours, 1), "moves_per_hour": round(moves * 3600 / ours),
+            "seconds": round(ours, 1),
             "baseline": {"what": "golois match: a fresh pair of engines for every game, no conversion cache",
-                         "games_per_hour": round(games * 3600 / naive, 1), "seconds": round(naive, 1)},
-            "speedup": round(naive / ours, 2)}
+                         "games_per_hour": round(games * 3600 / naive, 1), "moves": naive_moves,
+                         "moves_per_hour": round(naive_moves * 3600 / naive), "seconds": round(naive, 1)},
+            "speedup": round((moves / ours) / (naive_moves / naive), 2) if naive_moves else None}
 
 
 def _register(database: Database, config: ServerConfig, models: list[Path]) -> list[Path]:
@@ -107,8 +117,9 @@ def _register(database: Database, config: ServerConfig, models: list[Path]) -> l
     return paths
 
 
-def _naive_games(paths: list[Path], settings: TournamentSettings, parallel: int, folder: Path) -> None:
-    """The same schedule through `golois match`, one game a call: every game starts its engines afresh."""
+def _naive_games(paths: list[Path], settings: TournamentSettings, parallel: int, folder: Path) -> int:
+    """The same schedule through `golois match`, one game a call: every game starts its engines afresh.
+    Returns the moves played."""
     games = schedule(list(range(len(paths))), settings.games_per_pair)
     queue = list(enumerate(games))
     lock = threading.Lock()
@@ -132,4 +143,6 @@ def _naive_games(paths: list[Path], settings: TournamentSettings, parallel: int,
         thread.start()
     for thread in threads:
         thread.join()
+    summaries = [json.loads(p.read_text()) for p in folder.glob("naive-*/summary.json")]
+    return sum(outcome["moves"] for summary in summaries for outcome in summary["outcomes"])
 

@@ -143,8 +143,9 @@ def bench_tournament_command(models: tuple[Path, ...], seconds: float, games_per
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    click.echo(f"{result['games_per_hour']} games/hour; baseline (fresh engines per game) "
-               f"{result['baseline']['games_per_hour']} games/hour; speedup x{result['speedup']}")
+    click.echo(f"{result['games_per_hour']} games/hour ({result['moves_per_hour']:,} moves/hour); baseline "
+               f"(fresh engines per game) {result['baseline']['games_per_hour']} games/hour "
+               f"({result['baseline']['moves_per_hour']:,} moves/hour); speedup x{result['speedup']} in moves/hour")
 
 
 @click.command("worker")

@@ -11,12 +11,29 @@ from pathlib import Path
 
 import click
 
+from golois.sgf_sources import sgf_source_hint
 from golois.training.config import KOMI_PLANES, OPTIMIZERS, SCHEDULES, TrainConfig
 from golois.training.networks import ACTIVATIONS, ARCHITECTURES, VALUE_HEADS, network_spec
 from golois.training.networks import DEFAULTS as DEFAULT_SPECS
 from golois.training.run_files import RunFiles
 
-GAMES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+class GamesFileType(click.Path):
+    """An existing games file; an SGF file, folder or archive is refused with the command that converts it."""
+
+    def __init__(self) -> None:
+        super().__init__(path_type=Path)
+
+    def convert(self, value, param, ctx):  # noqa: ANN001 - click's signature
+        path = super().convert(value, param, ctx)
+        if hint := sgf_source_hint(path):
+            self.fail(hint, param, ctx)
+        if not Path(path).is_file():
+            self.fail(f"games file {path} does not exist", param, ctx)
+        return path
+
+
+GAMES_FILE = GamesFileType()
 
 
 DEFAULTS = TrainConfig(DEFAULT_SPECS["residual"], Path(), Path())
@@ -46,8 +63,9 @@ RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation"
               help="Initial learning rate.")
 @click.option("--schedule", type=click.Choice(SCHEDULES), default=DEFAULTS.schedule, show_default=True)
 @click.option("--optimizer", type=click.Choice(OPTIMIZERS), default=DEFAULTS.optimizer, show_default=True)
-@click.option("--validation", default=DEFAULTS.validation, show_default=True, type=click.IntRange(1),
-              help="Validation positions (one per held-out game).")
+@click.option("--validation", default=None, type=click.IntRange(1),
+              help="Validation positions, one per held-out game [default: 5,000, or a tenth of the games of a "
+                   "smaller file].")
 @click.option("--seed", default=DEFAULTS.seed, show_default=True,
               help="Seed of the data order and the initial weights.")
 @click.option("--threads", default=DEFAULTS.threads, show_default=True, type=click.IntRange(0),
@@ -67,7 +85,7 @@ RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation"
 def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: int | None, expansion: int | None,
                   groups: int | None, activation: str | None, value_head: str, games: Path | None, out: Path,
                   epochs: int, batch: int, samples_per_epoch: int, lr: float, schedule: str, optimizer: str,
-                  validation: int, seed: int, threads: int, value_weight: float, ownership_weight: float,
+                  validation: int | None, seed: int, threads: int, value_weight: float, ownership_weight: float,
                   komi_planes: str, resume: bool, force: bool, quiet: bool) -> None:
     """Train a network of the zoo on a games file.
 
@@ -92,6 +110,16 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
                          lr=lr, schedule=schedule, optimizer=optimizer, validation=validation, seed=seed,
                          threads=threads, value_weight=value_weight, ownership_weight=ownership_weight,
                          komi_planes=komi_planes)
+    from golois.training.run_files import prepare_run
+
+    try:  # what cannot run is refused here, before TensorFlow loads
+        saved, state = prepare_run(config, resume, force)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        raise click.ClickException(str(error)) from error
+    if resume:
+        click.echo(f"resuming {out} after epoch {state['epoch']} of {saved.epochs} "
+                   f"({saved.samples_before(state['epoch']):,} samples trained, best validation policy accuracy "
+                   f"{state['best_val_policy_acc']:.4f} at epoch {state['best_epoch']})", err=True)
     from golois.training.trainer import train
 
     try:

@@ -9,6 +9,12 @@ from typing import Any
 from golois.training.networks import NetworkSpec
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+VALIDATION_GAMES = 5_000  # validation positions by default (one per held-out game)
+
+
+def default_validation(games: int) -> int:
+    """5,000 validation games, or a tenth of a file of fewer than 50,000 games (at least 1)."""
+    return max(1, min(VALIDATION_GAMES, games // 10))
 SCHEDULES = ("cosine", "restarts", "constant")
 # random: each training sample gets a random komi one-hot (planes 21..30, or none), so that the network
 # learns to ignore them; data: the games' own komi; auto: random when the games have a single komi.
@@ -29,7 +35,7 @@ class TrainConfig:
     lr: float = 1e-3
     schedule: str = "cosine"
     optimizer: str = "adam"
-    validation: int = 5_000
+    validation: int | None = None  # None: VALIDATION_GAMES, or a tenth of the games of a smaller file
     seed: int = 0
     threads: int = 0  # batch generator threads; 0 = all cores (a GPU trains faster than one core fills)
     value_weight: float = 1.0  # loss weights, the policy's being 1
@@ -61,7 +67,7 @@ class TrainConfig:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
         if self.komi_planes not in KOMI_PLANES:
             raise ValueError(f"unknown komi planes {self.komi_planes!r}; choose one of {', '.join(KOMI_PLANES)}")
-        if min(self.epochs, self.batch, self.validation) < 1 or self.lr <= 0:
+        if min(self.epochs, self.batch, self.validation or 1) < 1 or self.lr <= 0:
             raise ValueError("epochs, batch, validation and lr must be positive")
         if self.value_weight < 0 or self.ownership_weight < 0:
             raise ValueError("loss weights cannot be negative")

@@ -9,11 +9,43 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from golois.training.config import TrainConfig
+
 STATE_KEYS = ("config", "epoch", "best_val_policy_acc", "best_epoch", "seconds")
+
+
+class RunExists(FileExistsError):
+    """A run or a network already lives where a new run would write."""
+
+
+class RunFinished(ValueError):
+    """--resume of a run that has trained all its epochs."""
+
+
+def prepare_run(config: TrainConfig, resume: bool, force: bool) -> tuple[TrainConfig, dict[str, Any]]:
+    """The configuration to train with (the saved one when resuming, at today's paths) and the saved state.
+
+    Needs no TensorFlow, so that the command line refuses at once what cannot run."""
+    files = RunFiles(config.out)
+    if resume:
+        state = files.read_state()
+        saved = replace(TrainConfig.from_dict(state["config"]), out=config.out.resolve())
+        if state["epoch"] >= saved.epochs:
+            raise RunFinished(f"the run of {config.out} is finished: it trained all {saved.epochs} epochs (best "
+                              f"validation policy accuracy {state['best_val_policy_acc']:.4f} at epoch "
+                              f"{state['best_epoch']}); train a new one with --force, or another --out")
+        return saved, state
+    if not force and files.state.exists():
+        raise RunExists(f"a training run already exists in {files.folder}; "
+                        "use --resume to continue it or --force to start over")
+    if not force and config.out.exists():
+        raise RunExists(f"{config.out} exists; use --force to replace it")
+    config.check()
+    return replace(config, games=config.games.resolve(), out=config.out.resolve()), {}
 
 
 @dataclass(frozen=True)

@@ -16,19 +16,15 @@ from tqdm import tqdm
 from golois.dataset import Dataset
 from golois.network import check_parameter_limit, save_network
 from golois.network.framework import keras, tf
-from golois.training.config import TrainConfig
+from golois.training.config import TrainConfig, default_validation
 from golois.training.curves import plot_curves
 from golois.training.networks import build_network
 from golois.training.networks.heads import with_ownership
 from golois.training.pipeline import BatchStream, distinct_komi_planes, validation_arrays
-from golois.training.run_files import RunFiles
+from golois.training.run_files import RunFiles, prepare_run
 
 WEIGHT_DECAY = 1e-4  # AdamW's decoupled decay: light, the networks are small
 RESTART_PEAK_DECAY = 0.8  # `restarts`: each cycle starts at 0.8 times the previous cycle's peak
-
-
-class RunExists(FileExistsError):
-    """A run or a network already lives where a new run would write."""
 
 
 def learning_rate(config: TrainConfig) -> Any:
@@ -174,21 +170,6 @@ class _ProgressBar(keras.callbacks.Callback):
                    f"({self.run.seconds():.0f} s)")
 
 
-def prepare_run(config: TrainConfig, resume: bool, force: bool) -> tuple[TrainConfig, dict[str, Any]]:
-    """The configuration to train with (the saved one when resuming, at today's paths) and the saved state."""
-    files = RunFiles(config.out)
-    if resume:
-        state = files.read_state()
-        return replace(TrainConfig.from_dict(state["config"]), out=config.out.resolve()), state
-    if not force and files.state.exists():
-        raise RunExists(f"a training run already exists in {files.folder}; "
-                        "use --resume to continue it or --force to start over")
-    if not force and config.out.exists():
-        raise RunExists(f"{config.out} exists; use --force to replace it")
-    config.check()
-    return replace(config, games=config.games.resolve(), out=config.out.resolve()), {}
-
-
 def train(config: TrainConfig, *, resume: bool = False, force: bool = False, progress: bool = True,
           strategy: Any = None) -> dict[str, Any]:
     """Trains (or resumes) the run of `config`; returns its final state.
@@ -205,9 +186,15 @@ def train(config: TrainConfig, *, resume: bool = False, force: bool = False, pro
         optimizer = make_optimizer(config)
         compile_for_training(training_model, optimizer, config.value_weight, config.ownership_weight)
     dataset = Dataset(config.games, seed=config.seed, progress=progress)
+    if config.validation is None:  # decided once; the state keeps it for --resume
+        config = replace(config, validation=default_validation(dataset.num_games))
+        if progress:
+            tqdm.write(f"validation: {config.validation:,} positions, one from each of {config.validation:,} of the "
+                       f"{dataset.num_games:,} games, held out of training (--validation to choose)")
     if config.validation >= dataset.num_games:
         raise ValueError(f"the validation set takes one position per game: {config.validation:,} positions "
-                         f"need more than the {dataset.num_games:,} games of {config.games}")
+                         f"need more than the {dataset.num_games:,} games of {config.games}; choose "
+                         f"--validation {default_validation(dataset.num_games):,} (a tenth of the games) or fewer")
     if force:
         files.remove_run()
     files.folder.mkdir(parents=True, exist_ok=True)

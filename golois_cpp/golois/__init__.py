@@ -5,6 +5,7 @@ working directory, exactly like the original module; ``Dataset`` is the
 modern API bound to any games file.
 """
 
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from golois._core import (
@@ -27,6 +28,11 @@ from golois._core import (
 )
 from golois.dataset import Batch, Dataset
 from golois.legacy import getBatch, getValidation, set_games_file
+
+try:
+    __version__ = version("golois")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 SAMPLE_GAMES = Path(__file__).parent / "data" / "sample-9d.data"  # 200 real 9-dan games, for demos and benchmarks
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+import golois
 from golois import _core
 from golois.bench import bench_batch
 from golois.engine.cli import bench_engine_command, gtp_command, match_command, selfplay_command
@@ -20,10 +21,22 @@ from golois.tournament.cli import (
     tournament_group,
     worker_command,
 )
-from golois.training.cli import bench_train_command, evaluate_command, train_command
+from golois.training.cli import GAMES_FILE, bench_train_command, evaluate_command, train_command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command list shows each command's whole first sentence, not click's 45 characters."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, command.get_short_help_str(limit=200)) for name in self.list_commands(ctx)
+                if (command := self.get_command(ctx, name)) is not None and not command.hidden]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
+@click.version_option(golois.__version__, "--version", "-V", prog_name="golois")
 def main() -> None:
     """Golois: train and play Go with small neural networks."""
 
@@ -53,7 +66,7 @@ def import_games_command(sources: tuple[Path, ...], out: Path, force: bool, quie
 
 
 @main.command()
-@click.argument("games_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("games_file", type=GAMES_FILE)
 def info(games_file: Path) -> None:
     """Summarise a games file (binary or original text format)."""
     try:
@@ -71,13 +84,13 @@ def info(games_file: Path) -> None:
     click.echo("komi       " + ", ".join(f"{k:g}: {n:,}" for k, n in komi.most_common(5)))
 
 
-@main.group()
+@main.group(cls=_Commands)
 def bench() -> None:
     """Benchmarks of the hot paths, each against its baseline in the same run."""
 
 
 @bench.command("batch")
-@click.option("--games", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--games", required=True, type=GAMES_FILE,
               help="Games file to sample from.")
 @click.option("-n", "--n", "n", default=10_000, show_default=True, help="Samples per getBatch call.")
 @click.option("--threads", default=0, help="Threads (0 = all cores).")

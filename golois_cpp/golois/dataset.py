@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from golois import _core
 from golois.files import write_atomic
+from golois.sgf_sources import sgf_source_hint
 
 VALIDATION_HEADER = "# golois validation set v1"
 
@@ -71,6 +72,8 @@ class Dataset:
     def __init__(self, games: str | Path, *, seed: int = 0, threads: int = 0, progress: bool = True) -> None:
         """Loads `games`; with `progress`, a progress bar on stderr for files of many games."""
         self.path = Path(games)
+        if hint := sgf_source_hint(self.path):
+            raise ValueError(hint)
         if not self.path.is_file():
             raise FileNotFoundError(f"games file not found: {self.path}")
         self.threads = threads

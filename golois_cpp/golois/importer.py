@@ -11,7 +11,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from golois import _core
-from golois.sgf_sources import iter_sgf_documents, total_input_bytes
+from golois.sgf_sources import Ignored, iter_sgf_documents, total_input_bytes
+
+NO_GAME = "no game in the file"
+NAMES_SHOWN = 3  # file names printed for each reason, then a count
 
 
 class NothingImported(Exception):
@@ -25,9 +28,16 @@ class ImportSummary:
     games_read: int = 0
     games_written: int = 0
     positions: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
-    ignored_files: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)  # games (or whole files) by reason
+    skipped_names: dict[str, list[str]] = field(default_factory=dict)  # reason -> the files concerned
+    ignored_files: Ignored = field(default_factory=Ignored)
     seconds: float = 0.0
+
+    def skip(self, reason: str, name: str) -> None:
+        self.skipped[reason] += 1
+        names = self.skipped_names.setdefault(reason, [])
+        if not names or names[-1] != name:
+            names.append(name)
 
     @property
     def games_per_second(self) -> float:
@@ -39,7 +49,9 @@ class ImportSummary:
             "games_written": self.games_written,
             "positions": self.positions,
             "skipped": dict(self.skipped.most_common()),
+            "skipped_files": self.skipped_names,
             "ignored_files": dict(self.ignored_files),
+            "ignored_names": self.ignored_files.names,
             "seconds": round(self.seconds, 3),
             "games_per_second": round(self.games_per_second, 1),
         }
@@ -53,9 +65,20 @@ class ImportSummary:
         ]
         if self.skipped:
             lines.append(f"skipped        {sum(self.skipped.values()):>10,}")
-            lines += [f"  {reason:<28} {count:>8,}" for reason, count in self.skipped.most_common()]
-        lines += [f"ignored files  {count:>10,}  ({reason})" for reason, count in self.ignored_files.items()]
+            lines += [f"  {reason:<28} {count:>8,}  {_some(self.skipped_names.get(reason, []))}"
+                      for reason, count in self.skipped.most_common()]
+        lines += [f"ignored files  {count:>10,}  ({reason}: {_some(self.ignored_files.names.get(reason, []))})"
+                  for reason, count in self.ignored_files.items()]
         return "\n".join(lines)
+
+    def reasons_in_words(self) -> str:
+        return ", ".join(f"{count:,} {reason}" for reason, count in self.skipped.most_common()) or "none"
+
+
+def _some(names: list[str]) -> str:
+    """A few names, then how many more."""
+    shown = ", ".join(names[:NAMES_SHOWN])
+    return shown + (f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN else "")
 
 
 def import_games(sources: Sequence[str | Path], out: str | Path, *, progress: bool = True) -> ImportSummary:
@@ -73,12 +96,15 @@ def import_games(sources: Sequence[str | Path], out: str | Path, *, progress: bo
     with tqdm(total=total, unit="B", unit_scale=True, disable=not progress, desc="importing") as bar:
         for document in iter_sgf_documents(sources, on_bytes=bar.update, ignored=summary.ignored_files):
             if document.text is None:
-                summary.skipped[document.error or "unreadable file"] += 1
+                summary.skip(document.error or "unreadable file", document.name)
                 continue
-            for parsed in _core.parse_sgf(document.text):
+            games = _core.parse_sgf(document.text)
+            if not games:
+                summary.skip(NO_GAME, document.name)
+            for parsed in games:
                 summary.games_read += 1
                 if not parsed.ok:
-                    summary.skipped[parsed.skip_reason] += 1
+                    summary.skip(parsed.skip_reason, document.name)
                     continue
                 writer.add(parsed.game)
                 summary.games_written += 1
@@ -87,6 +113,10 @@ def import_games(sources: Sequence[str | Path], out: str | Path, *, progress: bo
     summary.seconds = time.perf_counter() - start
     if summary.games_written == 0:
         del writer  # removes the temporary file
-        raise NothingImported(f"no usable game in the sources (skipped: {dict(summary.skipped) or 'none'})")
+        if not summary.skipped and not summary.games_read:
+            ignored = sum(summary.ignored_files.values())
+            raise NothingImported("no SGF files found in " + ", ".join(str(s) for s in sources)
+                                  + (f" ({ignored:,} other files ignored)" if ignored else ""))
+        raise NothingImported(f"no usable game in the sources; skipped: {summary.reasons_in_words()}")
     writer.close()
     return summary

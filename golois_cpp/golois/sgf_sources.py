@@ -214,6 +214,16 @@ def _kind_of(name: str) -> _Kind | None:
     return None
 
 
+def sgf_source_hint(path: str | Path) -> str | None:
+    """For a path that is an SGF file, folder or archive rather than a games file: what to run first."""
+    path = Path(path)
+    holds_sgf = path.is_dir() and any(_kind_of(name) for _, _, names in os.walk(path) for name in names)
+    if holds_sgf or (path.is_file() and _kind_of(path.name) is not None):
+        return (f"{path} holds SGF games, not a games file; make one first: "
+                f"golois import-games {path} --out games.data")
+    return None
+
+
 @dataclass(frozen=True)
 class _InputFile:
     path: Path
@@ -299,8 +309,22 @@ class _Progress:
         self.advance_to(self._size)
 
 
-def _count(ignored: Counter[str] | None, reason: str) -> None:
-    if ignored is not None:
+class Ignored(Counter):
+    """Files and members left out, counted by reason, with their names (`names[reason]`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: dict[str, list[str]] = {}
+
+    def add(self, reason: str, name: str) -> None:
+        self[reason] += 1
+        self.names.setdefault(reason, []).append(name)
+
+
+def _count(ignored: Counter[str] | None, reason: str, name: str) -> None:
+    if isinstance(ignored, Ignored):
+        ignored.add(reason, name)
+    elif ignored is not None:
         ignored[reason] += 1
 
 
@@ -314,10 +338,10 @@ def _member_kind(name: str, ignored: Counter[str] | None) -> _Kind | None:
     """The kind of an archive member we read, or None after counting why not."""
     kind = _kind_of(name)
     if kind in _ARCHIVE_KINDS:
-        _count(ignored, NESTED_ARCHIVE)
+        _count(ignored, NESTED_ARCHIVE, _printable(name))
         return None
     if kind is None:
-        _count(ignored, NOT_SGF_FILE)
+        _count(ignored, NOT_SGF_FILE, _printable(name))
     return kind
 
 
@@ -435,7 +459,7 @@ def iter_sgf_documents(
     report = on_bytes or _no_report
     for item in _expand(sources):
         if item.kind is None:
-            _count(ignored, NOT_SGF_FILE)
+            _count(ignored, NOT_SGF_FILE, _printable(str(item.path)))
             continue
         progress = _Progress(report, _size(item.path))
         yield from _file_documents(item.path, item.kind, progress, ignored)

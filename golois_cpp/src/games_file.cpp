@@ -132,6 +132,13 @@ class TokenReader {
     }
   }
 
+  // The next token; fails at the end of the file, naming what was expected.
+  std::string_view token(const char* what) {
+    const std::string_view t = next();
+    if (t.empty()) fail(path_, "line " + std::to_string(line_) + ": expected " + what + ", found the end of the file");
+    return t;
+  }
+
   template <class T>
   T number(const char* what) {
     const std::string_view t = next();
@@ -178,6 +185,17 @@ Result result_from_winner(int winner) {
   }
 }
 
+// The winner as the original library reads it: a string of which only the
+// first letter counts, W meaning White won (course files write B or W; we
+// take either case). Our own files write the numeric codes above.
+Result read_winner(TokenReader& in) {
+  const std::string_view t = in.token("winner");
+  int code = 0;
+  const auto [end, err] = std::from_chars(t.data(), t.data() + t.size(), code);
+  if (err == std::errc() && end == t.data() + t.size()) return result_from_winner(code);
+  return (t[0] == 'W' || t[0] == 'w') ? Result::kWhiteWins : Result::kBlackWins;
+}
+
 constexpr size_t kProgressEvery = 4096;  // games between progress reports
 
 void report(const Progress& progress, size_t done, size_t total) {
@@ -193,7 +211,7 @@ void read_text_games(std::FILE* f, const std::string& path, const GameSink& sink
     GameRecord g;
     g.outcome_is_value = false;  // a value of -1 means: do not sample this move
     g.komi = in.number<float>("komi");
-    g.result = result_from_winner(in.number<int>("winner"));
+    g.result = read_winner(in);
     const int moves = in.number<int>("number of moves");
     if (moves < 0 || static_cast<size_t>(moves) > kMaxGameMoves)
       fail(path, "game " + std::to_string(i + 1) + ": bad number of moves (" + std::to_string(moves) + ")");

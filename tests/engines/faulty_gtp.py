@@ -1,10 +1,11 @@
 """A GTP engine that misbehaves on purpose, for the match referee's tests.
 
-    python faulty_gtp.py MODE    MODE: illegal | crash | hang | garbage | slow
+    python faulty_gtp.py MODE    MODE: illegal | crash | hang | garbage | slow | badbytes
 
 It answers every command correctly except genmove, where it plays the
 occupied point D4 (illegal), exits (crash), never answers (hang), answers
-text that is no GTP (garbage), or sleeps 3 s then plays a legal move (slow).
+text that is no GTP (garbage), sleeps 3 s then plays a legal move (slow),
+or answers bytes that are not UTF-8 (badbytes).
 """
 
 import sys
@@ -30,6 +31,10 @@ def main() -> None:
                 time.sleep(3600)
             if mode == "garbage":
                 print("banana\n", flush=True)
+                continue
+            if mode == "badbytes":
+                sys.stdout.buffer.write(b"= \xff\xfe\x80\n\n")
+                sys.stdout.buffer.flush()
                 continue
             if mode == "slow":
                 time.sleep(3)
