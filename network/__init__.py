@@ -20,7 +20,13 @@ from golois.network.h5file import (
     resolve_network_path,
     save_network,
 )
-from golois.network.limits import PARAMETER_LIMIT, OverParameterLimit, check_parameter_limit, count_parameters
+from golois.network.limits import (
+    PARAMETER_LIMIT,
+    OverParameterLimit,
+    check_parameter_limit,
+    count_parameters,
+    refuse_over_limit,
+)
 
 __all__ = [
     "BOARD_SHAPE",
@@ -35,6 +41,7 @@ __all__ = [
     "is_bundled_network",
     "count_parameters",
     "load_network",
+    "refuse_over_limit",
     "resolve_network_path",
     "save_network",
 ]

@@ -27,7 +27,11 @@ def count_parameters(model: Any) -> int:
 
 def check_parameter_limit(model: Any, what: str = "this network", limit: int = PARAMETER_LIMIT) -> int:
     """Returns the trainable parameter count, or raises saying by how much it is over."""
-    params = count_parameters(model)
+    return refuse_over_limit(count_parameters(model), what, limit)
+
+
+def refuse_over_limit(params: int, what: str = "this network", limit: int = PARAMETER_LIMIT) -> int:
+    """Returns `params`, or raises saying by how much it is over the limit."""
     if params > limit:
         raise OverParameterLimit(
             f"{what} has {params:,} trainable parameters, {params - limit:,} over the limit of {limit:,}")

@@ -15,6 +15,7 @@ from golois.network.framework import keras
 from golois.network.h5file import NetworkFileError, load_network, read_model_config, save_network
 from golois.network.limits import PARAMETER_LIMIT, OverParameterLimit, check_parameter_limit, count_parameters
 from golois.training.networks import ARCHITECTURES, DEFAULTS, build_network, network_spec
+from golois.training.networks.sizes import trainable_parameters
 
 L = keras.layers
 SHARED_MODELS = Path(__file__).resolve().parents[2] / "shared" / "models"
@@ -34,6 +35,14 @@ def test_each_family_default_fits_the_limit_and_has_golois_heads(arch: str) -> N
     assert policy.shape == (3, 361) and value.shape == (3, 1)
     np.testing.assert_allclose(np.sum(policy, axis=1), 1.0, rtol=1e-5)
     assert np.all((np.asarray(value) > 0) & (np.asarray(value) < 1))
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+@pytest.mark.parametrize("sizes", [{}, {"blocks": 2, "filters": 24, "expansion": 3, "groups": 2},
+                                   {"blocks": 1, "filters": 40, "expansion": 2, "value_head": "dense"}])
+def test_counts_without_building_equal_the_built_models(arch: str, sizes: dict) -> None:
+    spec = network_spec(arch, **sizes)
+    assert trainable_parameters(spec) == count_parameters(build_network(spec)), spec.describe()
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)

@@ -110,9 +110,13 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
                          lr=lr, schedule=schedule, optimizer=optimizer, validation=validation, seed=seed,
                          threads=threads, value_weight=value_weight, ownership_weight=ownership_weight,
                          komi_planes=komi_planes)
+    from golois.network import refuse_over_limit
+    from golois.training.networks.sizes import trainable_parameters
     from golois.training.run_files import prepare_run
 
     try:  # what cannot run is refused here, before TensorFlow loads
+        if not resume:
+            refuse_over_limit(trainable_parameters(spec), f"{spec.arch} ({spec.describe()})")
         saved, state = prepare_run(config, resume, force)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         raise click.ClickException(str(error)) from error

@@ -31,11 +31,9 @@ from golois.network import BOARD_SHAPE
 from golois.network.framework import keras
 from golois.training.networks import VALUE_HEADS
 from golois.training.networks.layers import Tensor
+from golois.training.networks.sizes import VALUE_CHANNELS, VALUE_HIDDEN
 
 L = keras.layers
-
-VALUE_CHANNELS = 8  # 1x1 convolution of the `conv` value head
-VALUE_HIDDEN = 32
 OWNERSHIP = "ownership"
 POLICY_CONV = "policy_conv"  # the policy head's first layer: its input is the trunk
 

@@ -15,10 +15,10 @@ from typing import Any
 from golois.network.framework import keras
 from golois.training.networks.heads import board_input, golois_model
 from golois.training.networks.layers import conv_bn, depthwise_bn, residual_add, squeeze_excite
+from golois.training.networks.sizes import MIXNET_KERNELS as KERNELS
+from golois.training.networks.sizes import squeezed_width
 
 L = keras.layers
-
-KERNELS = (3, 5)
 
 
 def mixed_block(x: Any, expansion: int, activation: str) -> Any:
@@ -26,7 +26,7 @@ def mixed_block(x: Any, expansion: int, activation: str) -> Any:
     share = trunk * expansion // len(KERNELS)
     branches = [depthwise_bn(conv_bn(x, share, 1, activation), kernel, activation) for kernel in KERNELS]
     y = L.Concatenate()(branches)
-    y = squeeze_excite(y, max(8, trunk // 4), activation)
+    y = squeeze_excite(y, squeezed_width(trunk), activation)
     y = conv_bn(y, trunk, 1, None)
     return residual_add(x, y)
 
