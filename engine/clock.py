@@ -18,6 +18,11 @@ SAFETY_SECONDS = 1.0
 SAFETY_FRACTION = 0.15
 
 
+def safety_reserve(left: float) -> float:
+    """Seconds of `left` that a move never uses."""
+    return max(SAFETY_SECONDS, SAFETY_FRACTION * left)
+
+
 @dataclass
 class MoveBudget:
     """Limits of one search: it stops at whichever comes first."""
@@ -69,9 +74,9 @@ class Clock:
         left, stones = self.time_left.get(colour, (self.byo_yomi_time if in_byo_yomi else self.main_time,
                                                    self.byo_yomi_stones if in_byo_yomi else 0))
         if stones > 0:  # in byo-yomi: share the period over its stones
-            return max(0.05, (left - max(SAFETY_SECONDS, SAFETY_FRACTION * left)) / stones)
+            return max(0.05, (left - safety_reserve(left)) / stones)
         our_moves_left = max(MIN_MOVES_TO_PLAN, (EXPECTED_GAME_MOVES - move_number) // 2)
         share = left / our_moves_left
         if self.byo_yomi_stones:  # main time runs out into byo-yomi: add a period's share
             share += self.byo_yomi_time / self.byo_yomi_stones
-        return max(0.05, min(share, left - max(SAFETY_SECONDS, SAFETY_FRACTION * left)))
+        return max(0.05, min(share, left - safety_reserve(left)))

@@ -27,12 +27,18 @@ def gtp_vertex(point: int) -> str:
     return f"{GTP_COLUMNS[col]}{SIZE - row}"
 
 
+def ascii_digits(word: str) -> bool:
+    """True for a word of the digits 0-9 only (str.isdigit alone also takes other scripts' digits and
+    superscripts, which GTP does not)."""
+    return word.isascii() and word.isdigit()
+
+
 def parse_gtp_vertex(text: str) -> int:
     """The point of a GTP vertex; ValueError if it is not one on a 19x19 board."""
     name = text.strip().upper()
     if name == "PASS":
         return PASS
-    if len(name) < 2 or name[0] not in GTP_COLUMNS or not (name[1:].isascii() and name[1:].isdigit()):
+    if len(name) < 2 or name[0] not in GTP_COLUMNS or not ascii_digits(name[1:]):
         raise ValueError(f"invalid vertex {text!r}")
     number = int(name[1:])
     if not 1 <= number <= SIZE:

@@ -22,6 +22,7 @@ from golois.engine.coords import (
     FIXED_HANDICAP,
     GTP_COLUMNS,
     SIZE,
+    ascii_digits,
     gtp_vertex,
     parse_gtp_colour,
     parse_gtp_vertex,
@@ -31,7 +32,8 @@ from golois.engine.player import RESIGN, Player
 
 ENGINE_NAME = "Golois"
 PlayerSource = Callable[[], Player]
-NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")  # ASCII digits only
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # \d: 0-9 only
+INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 
 
 # ---------------------------------------------------------------- arguments
@@ -44,13 +46,13 @@ def arguments(args: list[str], count: int, usage: str) -> list[str]:
 
 
 def integer(text: str, name: str) -> int:
-    if not (text.isascii() and re.fullmatch(r"[+-]?\d+", text)):
+    if not INTEGER.fullmatch(text):
         raise syntax_error(f"{name} must be an integer, got {text!r}")
     return int(text)
 
 
 def number(text: str, name: str) -> float:
-    if not (text.isascii() and NUMBER.fullmatch(text)):
+    if not NUMBER.fullmatch(text):
         raise syntax_error(f"{name} must be a number, got {text!r}")
     return float(text)
 
@@ -193,13 +195,16 @@ class GameCommands:
 
 def free_handicap_points(count: int) -> list[int]:
     """The fixed handicap points (up to 9), then each next point as far as possible from the others."""
+    def distance(a: int, b: int) -> int:
+        (row_a, col_a), (row_b, col_b) = divmod(a, SIZE), divmod(b, SIZE)
+        return abs(row_a - row_b) + abs(col_a - col_b)
+
     chosen = [parse_gtp_vertex(v) for v in FIXED_HANDICAP[min(count, 9)]]
+    nearest = [min(distance(p, q) for q in chosen) for p in range(SIZE * SIZE)]  # 0 for the chosen points
     while len(chosen) < count:
-        def distance(point: int) -> int:
-            row, col = divmod(point, SIZE)
-            return min(abs(row - r) + abs(col - c) for r, c in (divmod(q, SIZE) for q in chosen))
-        free = [p for p in range(SIZE * SIZE) if p not in chosen]
-        chosen.append(max(free, key=lambda p: (distance(p), -p)))
+        point = max(range(SIZE * SIZE), key=lambda p: (nearest[p], -p))
+        chosen.append(point)
+        nearest = [min(d, distance(p, point)) for p, d in enumerate(nearest)]
     return chosen
 
 
@@ -289,12 +294,12 @@ class AnalysisCommands:
     def _arguments(self, args: list[str], colour: int) -> tuple[int, float]:
         interval = 1.0
         words = list(args)
-        if words and not (words[0].isascii() and words[0].isdigit()) and words[0].lower() not in ("interval",
+        if words and not ascii_digits(words[0]) and words[0].lower() not in ("interval",
                                                                                                  *self.OPTIONS):
             colour = colour_argument(words.pop(0))  # the first word, if not a number or a key, is the colour
         while words:
             word = words.pop(0).lower()
-            if word.isascii() and word.isdigit():
+            if ascii_digits(word):
                 interval = int(word) / 100
             elif word == "interval" and words:
                 interval = integer(words.pop(0), "interval") / 100
@@ -333,7 +338,7 @@ def waiting_for(loading: Future) -> PlayerSource:
 def make_gtp_engine(player: Player | PlayerSource, output: TextIO,
                     log: Callable[[str], None] | None = None) -> GtpEngine:
     """The engine's GTP session over `player` (or a callable that waits for it)."""
-    source: PlayerSource = player if callable(player) and not isinstance(player, Player) else (lambda: player)
+    source: PlayerSource = (lambda: player) if isinstance(player, Player) else player
     log = log or (lambda message: None)
     engine = GtpEngine({}, output, log)
     for group in (IdentityCommands(), GameCommands(source), MoveCommands(source, log), TimeCommands(source),

@@ -22,6 +22,8 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
+from golois.engine.coords import ascii_digits
+
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # every control character but HT (\x09) and LF (\x0a)
 
 
@@ -50,7 +52,7 @@ class GtpEngine:
     def __init__(self, handlers: dict[str, Handler], output: TextIO, log: Callable[[str], None] | None = None) -> None:
         self.output = output
         self.log = log or (lambda message: None)
-        self.pending: queue.Queue[str | None] = queue.Queue()
+        self.pending: queue.Queue[bytes | None] = queue.Queue()  # raw lines; execute() cleans them
         self.handlers: dict[str, Handler] = {
             "protocol_version": lambda args: "2",
             "known_command": self._known_command,
@@ -72,7 +74,7 @@ class GtpEngine:
     def _read_lines(self, commands: BinaryIO) -> None:
         try:
             for raw in commands:
-                self.pending.put(clean_line(raw))
+                self.pending.put(raw)
         except Exception as error:  # noqa: BLE001 - a reader that fails must still end the session
             self.log(f"GTP input failed: {error!r}")
         finally:
@@ -82,13 +84,13 @@ class GtpEngine:
         """True when a command (or the end of input) waits: a streaming answer must stop."""
         return not self.pending.empty()
 
-    def execute(self, line: str) -> str | None:
+    def execute(self, line: bytes | str) -> str | None:
         """Runs one command line and writes its answer; returns the command's name."""
         words = clean_line(line).split()
         if not words:
             return None
         ident = ""
-        if words[0].isascii() and words[0].isdigit():
+        if ascii_digits(words[0]):
             ident, words = words[0], words[1:]
             if not words:
                 self._answer(False, ident, "syntax error (an id without a command)")

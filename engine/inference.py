@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -321,10 +321,15 @@ def _fastest(timings: dict[str, float]) -> str:
     """The fastest backend; the TensorFlow graph only when it beats the others by TF_MARGIN, since they
     start from the cache in a second and it needs TensorFlow loaded (seconds) at every start."""
     best = min(timings, key=timings.get)
-    cached = {name: ms for name, ms in timings.items() if name in _CacheEntry.FILES}
-    if best == "tensorflow" and cached and timings[best] * TF_MARGIN > min(cached.values()):
-        return min(cached, key=cached.get)
+    cached = _fastest_among(timings, _CacheEntry.FILES)
+    if best == "tensorflow" and cached is not None and timings[best] * TF_MARGIN > timings[cached]:
+        return cached
     return best
+
+
+def _fastest_among(timings: dict[str, float], names: Iterable[str]) -> str | None:
+    """The fastest of `names` that were timed, or None."""
+    return min((name for name in names if name in timings), key=timings.get, default=None)
 
 
 def _choice_key(batch_size: int, threads: int) -> str:
@@ -347,8 +352,7 @@ def _from_cache(entry: _CacheEntry, path: Path, backend: str, threads: int, batc
         if choice is not None:
             timings = dict(choice["timings_ms"])
             # Where TensorFlow won by its margin, the fastest cached backend still starts in a second.
-            name = choice["backend"] if choice["backend"] in converted else min(
-                (n for n in timings if n in converted), key=timings.get, default=None)
+            name = choice["backend"] if choice["backend"] in converted else _fastest_among(timings, converted)
             if name is None:
                 return None
             return Evaluator(name, entry.runner(name, threads), str(path), batch_size, rejected, timings, cached=True)

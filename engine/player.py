@@ -119,14 +119,15 @@ class Player:
     def _replay(self, moves: list[tuple[int, int]]) -> None:
         """Rebuilds the game from its setup and `moves` (the tree starts afresh)."""
         self._analysis_colour = None
-        self.tree = self._new_tree_from(self.setup, moves)
+        self.tree = self._new_tree_from(moves)
         self.history = list(moves)
 
-    def _new_tree_from(self, setup: list[tuple[int, int]], moves: list[tuple[int, int]]) -> _core.Search:
+    def _new_tree_from(self, moves: list[tuple[int, int]]) -> _core.Search:
+        """A fresh tree for the game's setup stones, then `moves`."""
         tree = self._new_tree()
-        for point, colour in setup:
+        for point, colour in self.setup:
             tree.place(point, colour)
-        if setup:
+        if self.setup:
             tree.set_to_play(WHITE)
         for point, colour in moves:
             tree.play(point, colour)
@@ -164,7 +165,8 @@ class Player:
             return max(0, min(batch, budget.playouts - (self.tree.root_visits - start_visits) - in_flight))
 
         current = 0
-        count = self.tree.gather(self._planes[current][:room(0)]) if room(0) else 0
+        first = room(0)
+        count = self.tree.gather(self._planes[current][:first]) if first else 0
         while True:
             visits_before = self.tree.root_visits
             size = room(count)
@@ -285,7 +287,7 @@ class Player:
         if colour == self.to_play:
             self.end_analysis()
         elif self._analysis_colour != colour:
-            self.tree = self._new_tree_from(self.setup, self.history)
+            self.tree = self._new_tree_from(self.history)
             self.tree.set_to_play(colour)
             self._analysis_colour = colour
         self.think(MoveBudget(playouts=playouts))
@@ -294,14 +296,13 @@ class Player:
     def end_analysis(self) -> None:
         """Back to the game's own tree, if an analysis for the other colour replaced it."""
         if self._analysis_colour is not None:
-            self._analysis_colour = None
-            self._replay(self.history)
+            self._replay(self.history)  # which also clears the analysis colour
 
     def _opponent_passed(self) -> bool:
         return bool(self.history) and self.history[-1][0] == PASS
 
     def _winning_on_the_board(self, colour: int) -> bool:
-        score = self.tree.score()  # Black minus White, area, komi included
+        score = self.score()
         return score > 0 if colour == BLACK else score < 0
 
     def _should_resign(self, colour: int, winrate: float) -> bool:

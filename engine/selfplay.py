@@ -33,7 +33,7 @@ def play_one_game(player: Player) -> tuple[Game, str, int]:
         white_wins = report.winrate if colour == WHITE else 1.0 - report.winrate
         moves.append((report.move, colour, white_wins))
         colour = opponent(colour)
-    score = player.tree.score()
+    score = player.score()
     if reason == "score":
         winner = BLACK if score > 0 else WHITE if score < 0 else None
     result = {BLACK: "B", WHITE: "W", None: "draw"}[winner]

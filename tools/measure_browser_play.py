@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "tourname
 
 from conftest import LiveServer  # noqa: E402
 
+from golois.engine.coords import gtp_vertex  # noqa: E402
 from golois.tournament.app import create_app  # noqa: E402
 from golois.tournament.config import ServerConfig  # noqa: E402
 
@@ -54,7 +55,7 @@ def main() -> None:
                 break
             point = next(p for p, c in enumerate(state["board"]) if c == 0 and p % 19 not in (0, 18) and
                          p // 19 not in (0, 18) and all(state["board"][q] == 0 for q in (p - 1, p + 1, p - 19, p + 19)))
-            vertex = "ABCDEFGHJKLMNOPQRST"[point % 19] + str(19 - point // 19)
+            vertex = gtp_vertex(point)
             request = urllib.request.Request(api + "/move", data=json.dumps({"vertex": vertex}).encode(),
                                              headers={"Content-Type": "application/json", "X-CSRFToken": csrf})
             start = time.perf_counter()

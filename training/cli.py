@@ -116,7 +116,7 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
 
     try:  # what cannot run is refused here, before TensorFlow loads
         if not resume:
-            refuse_over_limit(trainable_parameters(spec), f"{spec.arch} ({spec.describe()})")
+            refuse_over_limit(trainable_parameters(spec), spec.label())
         saved, state = prepare_run(config, resume, force)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         raise click.ClickException(str(error)) from error
@@ -127,7 +127,7 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
     from golois.training.trainer import train
 
     try:
-        state = train(config, resume=resume, force=force, progress=not quiet)
+        state = train(config, resume=resume, force=force, progress=not quiet, prepared=(saved, state))
     except KeyboardInterrupt:
         saved = RunFiles(out).state.exists()
         raise click.ClickException("interrupted; " + (f"continue with: golois train --out {out} --resume" if saved

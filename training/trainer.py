@@ -171,18 +171,19 @@ class _ProgressBar(keras.callbacks.Callback):
 
 
 def train(config: TrainConfig, *, resume: bool = False, force: bool = False, progress: bool = True,
-          strategy: Any = None) -> dict[str, Any]:
+          strategy: Any = None, prepared: tuple[TrainConfig, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Trains (or resumes) the run of `config`; returns its final state.
 
     With `force`, an earlier run at the same place is removed, but only
-    once the new one has passed every check."""
-    config, state = prepare_run(config, resume, force)
+    once the new one has passed every check. `prepared`: what
+    `prepare_run(config, resume, force)` already returned."""
+    config, state = prepared or prepare_run(config, resume, force)
     files = RunFiles(config.out)
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or distribution_strategy()
     with strategy.scope():
         model, training_model = build_models(config)
-        params = check_parameter_limit(model, f"{config.spec.arch} ({config.spec.describe()})")
+        params = check_parameter_limit(model, config.spec.label())
         optimizer = make_optimizer(config)
         compile_for_training(training_model, optimizer, config.value_weight, config.ownership_weight)
     dataset = Dataset(config.games, seed=config.seed, progress=progress)

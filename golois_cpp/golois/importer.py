@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,16 +27,9 @@ class ImportSummary:
     games_read: int = 0
     games_written: int = 0
     positions: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)  # games (or whole files) by reason
-    skipped_names: dict[str, list[str]] = field(default_factory=dict)  # reason -> the files concerned
+    skipped: Ignored = field(default_factory=Ignored)  # games (or whole files) by reason, and the files concerned
     ignored_files: Ignored = field(default_factory=Ignored)
     seconds: float = 0.0
-
-    def skip(self, reason: str, name: str) -> None:
-        self.skipped[reason] += 1
-        names = self.skipped_names.setdefault(reason, [])
-        if not names or names[-1] != name:
-            names.append(name)
 
     @property
     def games_per_second(self) -> float:
@@ -49,7 +41,7 @@ class ImportSummary:
             "games_written": self.games_written,
             "positions": self.positions,
             "skipped": dict(self.skipped.most_common()),
-            "skipped_files": self.skipped_names,
+            "skipped_files": self.skipped.names,
             "ignored_files": dict(self.ignored_files),
             "ignored_names": self.ignored_files.names,
             "seconds": round(self.seconds, 3),
@@ -65,7 +57,7 @@ class ImportSummary:
         ]
         if self.skipped:
             lines.append(f"skipped        {sum(self.skipped.values()):>10,}")
-            lines += [f"  {reason:<28} {count:>8,}  {_some(self.skipped_names.get(reason, []))}"
+            lines += [f"  {reason:<28} {count:>8,}  {_some(self.skipped.names.get(reason, []))}"
                       for reason, count in self.skipped.most_common()]
         lines += [f"ignored files  {count:>10,}  ({reason}: {_some(self.ignored_files.names.get(reason, []))})"
                   for reason, count in self.ignored_files.items()]
@@ -96,15 +88,15 @@ def import_games(sources: Sequence[str | Path], out: str | Path, *, progress: bo
     with tqdm(total=total, unit="B", unit_scale=True, disable=not progress, desc="importing") as bar:
         for document in iter_sgf_documents(sources, on_bytes=bar.update, ignored=summary.ignored_files):
             if document.text is None:
-                summary.skip(document.error or "unreadable file", document.name)
+                summary.skipped.add(document.error or "unreadable file", document.name)
                 continue
             games = _core.parse_sgf(document.text)
             if not games:
-                summary.skip(NO_GAME, document.name)
+                summary.skipped.add(NO_GAME, document.name)
             for parsed in games:
                 summary.games_read += 1
                 if not parsed.ok:
-                    summary.skip(parsed.skip_reason, document.name)
+                    summary.skipped.add(parsed.skip_reason, document.name)
                     continue
                 writer.add(parsed.game)
                 summary.games_written += 1

@@ -317,8 +317,12 @@ class Ignored(Counter):
         self.names: dict[str, list[str]] = {}
 
     def add(self, reason: str, name: str) -> None:
+        """Counts one more; a name is listed once however many times in a row it is left out
+        (several games of one file)."""
         self[reason] += 1
-        self.names.setdefault(reason, []).append(name)
+        names = self.names.setdefault(reason, [])
+        if not names or names[-1] != name:
+            names.append(name)
 
 
 def _count(ignored: Counter[str] | None, reason: str, name: str) -> None:

@@ -24,6 +24,10 @@ class NetworkSpec:
     def describe(self) -> str:
         return ", ".join(f"{key}={value}" for key, value in asdict(self).items())
 
+    def label(self) -> str:
+        """How messages name the network: its family, then every setting."""
+        return f"{self.arch} ({self.describe()})"
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
