@@ -294,8 +294,7 @@ class AnalysisCommands:
     def _arguments(self, args: list[str], colour: int) -> tuple[int, float]:
         interval = 1.0
         words = list(args)
-        if words and not ascii_digits(words[0]) and words[0].lower() not in ("interval",
-                                                                                                 *self.OPTIONS):
+        if words and not ascii_digits(words[0]) and words[0].lower() not in ("interval", *self.OPTIONS):
             colour = colour_argument(words.pop(0))  # the first word, if not a number or a key, is the colour
         while words:
             word = words.pop(0).lower()

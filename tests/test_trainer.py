@@ -300,7 +300,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from golois.training.trainer import TrainConfig, train
-from golois.training.networks import build_network, network_spec
+from golois.training.networks import network_spec
 from golois.training.pipeline import validation_arrays
 from golois import SAMPLE_GAMES, Dataset
 from pathlib import Path
