@@ -34,8 +34,8 @@ def engine_options(command: Callable) -> Callable:
         click.option("--batch", type=int, default=16, show_default=True, help="Leaves evaluated per network call."),
         click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the search."),
         click.option("--network-komi", type=float, default=None,
-                     help="Komi shown to the network in its input planes [default: the game's komi; 6.5 for the "
-                          "bundled network, which only ever saw 6.5]."),
+                     help="Komi shown to the network in its input planes [default: the game's komi]; for a network "
+                          "trained on games of a single komi, that komi."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -64,7 +64,7 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     """Loads the network and builds a Player, or exits with a clear message."""
     from golois.engine.clock import Clock
     from golois.engine.inference import BackendUnavailable, NetworkOutputError, load_evaluator
-    from golois.engine.player import Player, SearchSettings, network_komi_for
+    from golois.engine.player import Player, SearchSettings
     from golois.network import NetworkFileError
 
     check_engine_options(model, seconds, playouts, batch, threads)
@@ -73,8 +73,6 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
     except (NetworkFileError, BackendUnavailable, NetworkOutputError, OSError) as error:
         raise click.ClickException(str(error)) from error
     clock = Clock(seconds_per_move=seconds if seconds is not None else (None if playouts else 2.0), playouts=playouts)
-    if network_komi is None:
-        network_komi = network_komi_for(evaluator.path)
     return Player(evaluator, SearchSettings(batch_size=batch, seed=seed, network_komi=network_komi, **search), clock)
 
 
@@ -145,6 +143,18 @@ def match_command(black: str, white: str, games: int, out: Path, seconds: float 
                              komi=komi, max_moves=max_moves)
     summary = play_match(black, white, out, settings, progress=True, parallel=parallel)
     click.echo(json.dumps(summary, indent=2) if as_json else summary["text"])
+
+
+@click.command("match-total")
+@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the total as JSON.")
+@_wrap_errors
+def match_total_command(folders: tuple[Path, ...], as_json: bool) -> None:
+    """Add up several runs of one match (the --out folders of `golois match`): wins and 95% interval."""
+    from golois.engine.match import add_up_matches
+
+    total = add_up_matches(list(folders))
+    click.echo(json.dumps(total, indent=2) if as_json else total["text"])
 
 
 @click.command("selfplay")

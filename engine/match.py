@@ -296,10 +296,57 @@ def _write_summary(out: Path, commands: dict, names: dict, outcomes: list[GameOu
         "first_wins_as_black": sum(o.winner == "first" and o.game % 2 == 1 for o in counted),
         "outcomes": [asdict(o) for o in outcomes],
     }
-    rate = f"{wins / len(counted):.1%}" if counted else "n/a"
-    summary["text"] = (f"{names.get('first', 'first')} vs {names.get('second', 'second')}: "
-                       f"{wins:g}/{len(counted)} for the first ({rate}, 95% CI {low:.1%} to {high:.1%})"
+    summary["text"] = (_result_line(names.get("first", "first"), names.get("second", "second"), wins, len(counted))
                        + (f"; {summary['void']} void" if summary["void"] else ""))
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _result_line(first: str, second: str, wins: float, games: int) -> str:
+    low, high = wilson_interval(wins, games)
+    rate = f"{wins / games:.1%}" if games else "n/a"
+    return f"{first} vs {second}: {wins:g}/{games} for the first ({rate}, 95% CI {low:.1%} to {high:.1%})"
+
+
+def add_up_matches(folders: list[Path]) -> dict:
+    """The total of several matches between the same two engine commands at the same komi, with the
+    interval of the whole: separate runs of one match (`golois match-total`)."""
+    if not folders:
+        raise ValueError("no match folders given")
+    if len({folder.resolve() for folder in folders}) < len(folders):
+        raise ValueError("a match folder is named twice; its games would count twice")
+    summaries, first_identity = [], None
+    for folder in folders:
+        path = folder / "summary.json"
+        if not path.is_file():
+            raise ValueError(f"{folder} holds no summary.json: not the --out folder of a `golois match`")
+        try:
+            summary = json.loads(path.read_text())
+            identity = summary["first"]["command"], summary["second"]["command"], summary["settings"]["komi"]
+            counts = [summary[key] for key in ("games", "void", "first_wins", "first_wins_as_black")]
+            if not all(isinstance(count, (int, float)) and count >= 0 for count in counts):
+                raise TypeError("its counts are not numbers")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+            raise ValueError(f"{path} is not a match summary ({type(error).__name__}: {error})") from error
+        first_identity = first_identity or identity
+        if identity != first_identity:
+            raise ValueError(f"{folder} is a match of other engines or another komi than {folders[0]}; "
+                             "only runs of the same match add up")
+        summaries.append(summary)
+    games = sum(s["games"] for s in summaries)
+    wins = sum(s["first_wins"] for s in summaries)
+    low, high = wilson_interval(wins, games)
+    first, second = summaries[0]["first"], summaries[0]["second"]
+    return {
+        "first": first, "second": second, "komi": summaries[0]["settings"]["komi"],
+        "matches": [str(folder) for folder in folders],
+        "games": games,
+        "void": sum(s["void"] for s in summaries),
+        "first_wins": wins,
+        "first_win_rate": wins / games if games else None,
+        "first_win_rate_95ci": [round(low, 4), round(high, 4)],
+        "first_wins_as_black": sum(s["first_wins_as_black"] for s in summaries),
+        "text": _result_line(first["name"] or "first", second["name"] or "second", wins, games)
+        + f" over {len(summaries)} match{'es' if len(summaries) > 1 else ''}",
+    }
 

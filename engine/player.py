@@ -25,14 +25,6 @@ from golois.network import BOARD_SHAPE
 RESIGN = -1  # genmove's answer when the engine resigns
 
 
-def network_komi_for(path: str) -> float | None:
-    """The komi to show a network in its planes: 6.5 for the bundled network (the only komi it saw
-    in training), None (the game's komi) for any other."""
-    from golois.network import DEFAULT_NETWORK_KOMI, is_bundled_network
-
-    return DEFAULT_NETWORK_KOMI if is_bundled_network(path) else None
-
-
 @dataclass
 class SearchSettings:
     batch_size: int = 16

@@ -14,13 +14,10 @@ from typing import Any
 
 import h5py
 
-from golois.files import atomic_path, sha256_file
+from golois.files import atomic_path
 from golois.network.allowlist import UnsafeNetwork, check_safe_description, layer_configs
 
 DEFAULT_NETWORK = Path(__file__).parent / "default" / "golois-default.h5"
-# Every game the bundled network trained on had komi 6.5, so its komi planes
-# (21..30) never showed anything else: at komi 7.5 its move prediction collapses.
-DEFAULT_NETWORK_KOMI = 6.5
 BOARD_SHAPE = (19, 19, 31)
 
 
@@ -34,12 +31,6 @@ def resolve_network_path(name: str | Path) -> Path:
     if not path.is_file():
         raise NetworkFileError(f"network file not found: {path}")
     return path
-
-
-def is_bundled_network(name: str | Path) -> bool:
-    """True for `default` and for any copy of the bundled network (compared by content)."""
-    path = resolve_network_path(name)
-    return path == DEFAULT_NETWORK or sha256_file(path) == sha256_file(DEFAULT_NETWORK)
 
 
 def read_model_config(h5: h5py.File, path: Path) -> dict[str, Any]:

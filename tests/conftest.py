@@ -189,10 +189,8 @@ def make_player(default_evaluator):
     """make_player(playouts=8, **search settings) -> a Player on the bundled network."""
     from golois.engine.clock import Clock
     from golois.engine.player import Player, SearchSettings
-    from golois.network import DEFAULT_NETWORK_KOMI
 
     def make(playouts: int = 8, **settings) -> Player:
-        settings.setdefault("network_komi", DEFAULT_NETWORK_KOMI)
         return Player(default_evaluator, SearchSettings(batch_size=8, **settings), Clock(playouts=playouts))
 
     return make

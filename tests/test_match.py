@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from golois import BLACK, Dataset, _core
+from golois.cli import main
 from golois.engine.bench import bench_engine
 from golois.engine.gtp_client import EngineFailure
-from golois.engine.match import MatchSettings, play_match, wilson_interval
+from golois.engine.match import GameOutcome, MatchSettings, _write_summary, play_match, wilson_interval
 from golois.engine.selfplay import play_selfplay
 
 FAULTY = Path(__file__).parent / "engines" / "faulty_gtp.py"
@@ -35,6 +37,45 @@ def test_wilson_interval() -> None:
     assert low == pytest.approx(0.699, abs=1e-3) and high == pytest.approx(0.972, abs=1e-3)
     assert wilson_interval(0, 0) == (0.0, 1.0)
     assert wilson_interval(20, 20)[1] == 1.0
+
+
+def hand_made_match(out: Path, winners: list[str | None], second: str = "gnugo", komi: float = 7.5) -> None:
+    """A match folder as `golois match` leaves it, from the winner of each game (None: a draw)."""
+    out.mkdir()
+    names = {"first": "A", "second": "B"}
+    outcomes = [GameOutcome(n, *(("A", "B") if n % 2 else ("B", "A")), winner, "B+R", "resignation", moves=200)
+                for n, winner in enumerate(winners, start=1)]
+    _write_summary(out, {"first": "a --time 2", "second": second}, names, outcomes, MatchSettings(komi=komi))
+
+
+def test_runs_of_one_match_add_up(tmp_path: Path) -> None:
+    hand_made_match(tmp_path / "run1", ["first", "second", "first", "first"])  # 2 of 2 with Black
+    hand_made_match(tmp_path / "run2", ["first", None, "second"])               # 1 of 2 with Black, a draw
+    result = CliRunner().invoke(main, ["match-total", str(tmp_path / "run1"), str(tmp_path / "run2"), "--json"])
+    assert result.exit_code == 0, result.output
+    total = json.loads(result.output)
+    assert total["games"] == 7 and total["first_wins"] == 4.5 and total["first_wins_as_black"] == 3
+    assert total["first_win_rate_95ci"] == [round(x, 4) for x in wilson_interval(4.5, 7)]
+    text = CliRunner().invoke(main, ["match-total", str(tmp_path / "run1"), str(tmp_path / "run2")]).output
+    assert text.startswith("A vs B: 4.5/7 for the first (64.3%, 95% CI") and text.rstrip().endswith("over 2 matches")
+
+
+def test_only_runs_of_the_same_match_add_up(tmp_path: Path) -> None:
+    hand_made_match(tmp_path / "run", ["first"])
+    hand_made_match(tmp_path / "other-engine", ["first"], second="gnugo --level 1")
+    hand_made_match(tmp_path / "other-komi", ["first"], komi=6.5)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "corrupt").mkdir()
+    (tmp_path / "corrupt" / "summary.json").write_bytes(b'{"games": \xff}')
+    (tmp_path / "wrong").mkdir()
+    (tmp_path / "wrong" / "summary.json").write_text('{"first": {"command": "a"}, "second": {"command": "b"}, '
+                                                     '"settings": {"komi": 7.5}, "games": "ten", "void": 0, '
+                                                     '"first_wins": 1, "first_wins_as_black": 1}')
+    for other, said in [("other-engine", "other engines or another komi"), ("other-komi", "another komi"),
+                        ("run", "named twice"), ("empty", "holds no summary.json"),
+                        ("corrupt", "not a match summary"), ("wrong", "not a match summary")]:
+        result = CliRunner().invoke(main, ["match-total", str(tmp_path / "run"), str(tmp_path / other)])
+        assert result.exit_code == 1 and said in result.output and "Traceback" not in result.output, other
 
 
 def read_moves(sgf_path: Path) -> list[tuple[int, int]]:

@@ -222,10 +222,9 @@ def measure_speed(seconds: float = 1.0) -> float:
     from golois.engine.clock import Clock
     from golois.engine.inference import load_evaluator
     from golois.engine.player import Player as EnginePlayer
-    from golois.engine.player import SearchSettings, network_komi_for
+    from golois.engine.player import SearchSettings
 
-    player = EnginePlayer(load_evaluator("default"), SearchSettings(network_komi=network_komi_for("default")),
-                          Clock(playouts=10_000))
+    player = EnginePlayer(load_evaluator("default"), SearchSettings(), Clock(playouts=10_000))
     return float(bench_engine(player, seconds)["playouts_per_cpu_s"])
 
 

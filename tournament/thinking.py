@@ -146,11 +146,11 @@ def think(network: str, komi: float, setup: list[int], moves: list[list[int]], c
     """The engine's move (None: it resigns) and its win rate, for the position given."""
     from golois.engine.clock import Clock, MoveBudget
     from golois.engine.inference import load_evaluator
-    from golois.engine.player import RESIGN, Player, SearchSettings, network_komi_for
+    from golois.engine.player import RESIGN, Player, SearchSettings
 
     player = _players.pop(network, None)
     if player is None:
-        player = Player(load_evaluator(network), SearchSettings(network_komi=network_komi_for(network)), Clock())
+        player = Player(load_evaluator(network), SearchSettings(), Clock())
         while len(_players) >= NETWORKS_PER_PROCESS:
             _players.pop(next(iter(_players)))
     _players[network] = player  # the most recently used last

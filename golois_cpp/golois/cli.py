@@ -11,7 +11,13 @@ import click
 import golois
 from golois import _core
 from golois.bench import bench_batch
-from golois.engine.cli import bench_engine_command, gtp_command, match_command, selfplay_command
+from golois.engine.cli import (
+    bench_engine_command,
+    gtp_command,
+    match_command,
+    match_total_command,
+    selfplay_command,
+)
 from golois.importer import NothingImported, import_games
 from golois.sgf_sources import SourceError
 from golois.tournament.cli import (
@@ -115,6 +121,7 @@ main.add_command(evaluate_command)
 bench.add_command(bench_train_command)
 main.add_command(gtp_command)
 main.add_command(match_command)
+main.add_command(match_total_command)
 main.add_command(selfplay_command)
 bench.add_command(bench_engine_command)
 main.add_command(serve_command)
