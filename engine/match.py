@@ -296,14 +296,15 @@ def _write_summary(out: Path, commands: dict, names: dict, outcomes: list[GameOu
         "first_wins_as_black": sum(o.winner == "first" and o.game % 2 == 1 for o in counted),
         "outcomes": [asdict(o) for o in outcomes],
     }
-    summary["text"] = (_result_line(names.get("first", "first"), names.get("second", "second"), wins, len(counted))
+    summary["text"] = (_result_line(names.get("first", "first"), names.get("second", "second"), wins, len(counted),
+                                    (low, high))
                        + (f"; {summary['void']} void" if summary["void"] else ""))
     write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 
-def _result_line(first: str, second: str, wins: float, games: int) -> str:
-    low, high = wilson_interval(wins, games)
+def _result_line(first: str, second: str, wins: float, games: int, interval: tuple[float, float]) -> str:
+    low, high = interval
     rate = f"{wins / games:.1%}" if games else "n/a"
     return f"{first} vs {second}: {wins:g}/{games} for the first ({rate}, 95% CI {low:.1%} to {high:.1%})"
 
@@ -346,7 +347,7 @@ def add_up_matches(folders: list[Path]) -> dict:
         "first_win_rate": wins / games if games else None,
         "first_win_rate_95ci": [round(low, 4), round(high, 4)],
         "first_wins_as_black": sum(s["first_wins_as_black"] for s in summaries),
-        "text": _result_line(first["name"] or "first", second["name"] or "second", wins, games)
+        "text": _result_line(first["name"] or "first", second["name"] or "second", wins, games, (low, high))
         + f" over {len(summaries)} match{'es' if len(summaries) > 1 else ''}",
     }
 
