@@ -13,8 +13,10 @@ import click
 
 from golois.engine import BACKENDS
 from golois.engine.gtp_client import EngineFailure
+from golois.engine.match import MatchSettings
 
 MODEL_HELP = "Network .h5 file, or 'default' for the bundled network."
+_MATCH_DEFAULTS = MatchSettings()
 
 
 def _log(message: str) -> None:
@@ -111,16 +113,19 @@ def _wrap_errors(function: Callable) -> Callable:
 @click.command("match")
 @click.option("--black", "black", required=True, help="Command of the first engine (Black in game 1).")
 @click.option("--white", "white", required=True, help="Command of the second engine (White in game 1).")
-@click.option("--games", "-n", type=int, default=2, show_default=True, help="Games; colours alternate.")
+@click.option("--games", "-n", type=int, default=_MATCH_DEFAULTS.games, show_default=True,
+              help="Games; colours alternate.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the SGF files, engine logs and summary.json.")
 @click.option("--time", "seconds", type=float, default=None,
               help="Seconds per move, sent as time_settings and enforced (plus --margin).")
-@click.option("--margin", type=float, default=2.0, show_default=True, help="Seconds allowed over --time.")
-@click.option("--move-timeout", type=float, default=120.0, show_default=True,
+@click.option("--margin", type=float, default=_MATCH_DEFAULTS.margin, show_default=True,
+              help="Seconds allowed over --time.")
+@click.option("--move-timeout", type=float, default=_MATCH_DEFAULTS.move_timeout, show_default=True,
               help="Without --time: seconds after which a silent engine loses.")
-@click.option("--komi", type=float, default=7.5, show_default=True)
-@click.option("--max-moves", type=int, default=600, show_default=True, help="Longer games are scored as they stand.")
+@click.option("--komi", type=float, default=_MATCH_DEFAULTS.komi, show_default=True)
+@click.option("--max-moves", type=int, default=_MATCH_DEFAULTS.max_moves, show_default=True,
+              help="Longer games are scored as they stand.")
 @click.option("--parallel", type=int, default=1, show_default=True, help="Games played at the same time.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--force", is_flag=True, help="Replace an earlier match in OUT (its games and summary are deleted).")
@@ -129,7 +134,7 @@ def match_command(black: str, white: str, games: int, out: Path, seconds: float 
                   move_timeout: float, komi: float, max_moves: int, parallel: int, as_json: bool,
                   force: bool) -> None:
     """Play GTP engines against each other, scored by area (Tromp-Taylor)."""
-    from golois.engine.match import MatchSettings, earlier_match_files, play_match
+    from golois.engine.match import earlier_match_files, play_match
 
     if games < 1 or parallel < 1:
         raise click.BadParameter("--games and --parallel must be at least 1")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from golois import BLACK, PASS, WHITE
+from golois import BLACK, PASS, SIZE, WHITE
 
-SIZE = 19
 GTP_COLUMNS = "ABCDEFGHJKLMNOPQRST"  # GTP skips I
 
 # GTP's fixed handicap placements on 19x19, in the spec's order.

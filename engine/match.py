@@ -19,8 +19,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from golois import BLACK, WHITE, _core
-from golois.engine.coords import colour_letter, gtp_vertex, opponent, parse_gtp_vertex
+from golois import BLACK, DEFAULT_KOMI, WHITE, _core
+from golois.engine.coords import SIZE, colour_letter, gtp_vertex, opponent, parse_gtp_vertex
 from golois.engine.gtp_client import EngineFailure, EngineTimeout, GtpClient, GtpCommandError
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.files import write_atomic
@@ -35,7 +35,7 @@ class MatchSettings:
     seconds_per_move: float | None = None
     margin: float = 2.0
     move_timeout: float = 120.0
-    komi: float = 7.5
+    komi: float = DEFAULT_KOMI
     max_moves: int = 600
     announce_time: bool = True  # send time_settings; False when each engine keeps its own time a move
 
@@ -76,7 +76,7 @@ class Referee:
     def start(self) -> None:
         s = self.settings
         for client in self.engines.values():
-            client.send("boardsize 19", COMMAND_TIMEOUT)
+            client.send(f"boardsize {SIZE}", COMMAND_TIMEOUT)
             client.send("clear_board", COMMAND_TIMEOUT)
             client.send(f"komi {s.komi:g}", COMMAND_TIMEOUT)
             if s.seconds_per_move and s.announce_time:

@@ -16,21 +16,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from golois import BLACK, PASS, WHITE, _core
+from golois import BLACK, DEFAULT_KOMI, PASS, WHITE, _core
 from golois.engine.clock import Clock, MoveBudget
 from golois.engine.coords import SIZE, opponent
 from golois.engine.inference import Evaluator
 from golois.network import BOARD_SHAPE
 
 RESIGN = -1  # genmove's answer when the engine resigns
+_SEARCH_DEFAULTS = _core.SEARCH_DEFAULTS
 
 
 @dataclass
 class SearchSettings:
     batch_size: int = 16
-    c_puct: float = 1.25
-    fpu_reduction: float = 0.25
-    virtual_loss: int = 3
+    c_puct: float = _SEARCH_DEFAULTS["c_puct"]  # the tree's own settings: defaults from the C++ SearchSettings
+    fpu_reduction: float = _SEARCH_DEFAULTS["fpu_reduction"]
+    virtual_loss: int = _SEARCH_DEFAULTS["virtual_loss"]
     seed: int = 0
     resign_below: float = 0.05      # resign when our win rate stays under this...
     resign_after: int = 3           # ...for this many of our moves in a row
@@ -54,7 +55,7 @@ class Player:
     """Plays one game at a time; `new_game` starts the next."""
 
     def __init__(self, evaluator: Evaluator, settings: SearchSettings | None = None, clock: Clock | None = None,
-                 komi: float = 7.5) -> None:
+                 komi: float = DEFAULT_KOMI) -> None:
         self.evaluator = evaluator
         self.settings = settings or SearchSettings()
         self.clock = clock or Clock()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from golois import BLACK, WHITE, Game, GamesWriter
+from golois import BLACK, PLAY_MOVE_LIMIT, WHITE, Game, GamesWriter
 from golois.engine.coords import opponent
 from golois.engine.player import RESIGN, Player
 from golois.engine.sgf_writer import game_sgf, result_text
@@ -22,10 +22,9 @@ def play_one_game(player: Player) -> tuple[Game, str, int]:
     player.new_game()
     moves: list[tuple[int, int, float]] = []
     colour = BLACK
-    max_moves = 2 * 19 * 19
     winner: int | None = None
     reason = "score"
-    while not player.game_over() and len(moves) < max_moves:
+    while not player.game_over() and len(moves) < PLAY_MOVE_LIMIT:
         report = player.genmove(colour)
         if report.move == RESIGN:
             winner, reason = opponent(colour), "resignation"

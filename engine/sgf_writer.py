@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from golois import __version__
-from golois.engine.coords import colour_letter, sgf_point
+from golois.engine.coords import SIZE, colour_letter, sgf_point
 
 
 def _text(value: str) -> str:
@@ -16,7 +16,7 @@ def game_sgf(moves: list[tuple[int, int]], komi: float, black: str, white: str, 
              setup: list[tuple[int, int]] = (), comment: str = "") -> str:
     """An SGF record of a 19x19 game scored by area; `result` like 'B+R', 'W+3.5', '0', 'Void'."""
     header = {
-        "GM": "1", "FF": "4", "CA": "UTF-8", "SZ": "19", "RU": "Tromp-Taylor", "KM": f"{komi:g}",
+        "GM": "1", "FF": "4", "CA": "UTF-8", "SZ": str(SIZE), "RU": "Tromp-Taylor", "KM": f"{komi:g}",
         "PB": black, "PW": white, "RE": result, "DT": datetime.date.today().isoformat(), "AP": f"Golois:{__version__}",
     }
     if comment:

@@ -14,11 +14,12 @@ from typing import Any
 
 import h5py
 
+from golois import PLANES, SIZE
 from golois.files import atomic_path
 from golois.network.allowlist import UnsafeNetwork, check_safe_description, layer_configs
 
 DEFAULT_NETWORK = Path(__file__).parent / "default" / "golois-default.h5"
-BOARD_SHAPE = (19, 19, 31)
+BOARD_SHAPE = (SIZE, SIZE, PLANES)
 
 
 class NetworkFileError(ValueError):

@@ -62,7 +62,7 @@ def bench_upload(files: list[Path], seconds: float = 300, memory_mb: int = 6144,
 
 
 def bench_tournament(models: list[Path], seconds_per_move: float = 0.1, games_per_pair: int = 2, parallel: int = 2,
-                     max_moves: int = 600, log: Callable[[str], None] = print) -> dict:
+                     max_moves: int = TournamentSettings.max_moves, log: Callable[[str], None] = print) -> dict:
     """Games per hour of `golois tournament run` against fresh engines per game, same games, same settings."""
     models = models or [DEFAULT_NETWORK, DEFAULT_NETWORK]  # the bundled network against itself
     settings = TournamentSettings(seconds_per_move=seconds_per_move, games_per_pair=games_per_pair,

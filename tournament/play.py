@@ -23,13 +23,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from golois import BLACK, PASS, WHITE, GameState
+from golois import BLACK, PASS, PLAY_MOVE_LIMIT, WHITE, GameState
 from golois.engine.coords import FIXED_HANDICAP, colour_letter, gtp_vertex, opponent, parse_gtp_vertex
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.errors import GoloisError
 from golois.tournament.models import NetworkVersion, PlayGame, utcnow
 
-MAX_MOVES = 722          # a game this long is scored as it stands
 SECONDS = (0.2, 30.0)    # the thinking time a visitor may choose, a move
 KOMI = (-50.0, 50.0)
 
@@ -139,7 +138,7 @@ def _record(game: PlayGame, colour: int, point: int, winrate: float | None) -> N
 def _maybe_end(game: PlayGame) -> bool:
     moves = game.moves
     two_passes = len(moves) >= 2 and moves[-1][1] == PASS and moves[-2][1] == PASS
-    if not two_passes and len(moves) < MAX_MOVES:
+    if not two_passes and len(moves) < PLAY_MOVE_LIMIT:
         return False
     score = position(game).state.score()  # Black minus White, area, komi included
     winner = BLACK if score > 0 else WHITE if score < 0 else None

@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from golois import SIZE
 from golois.dataset import Batch, Dataset
+from golois.network import BOARD_SHAPE
 
 Sample = tuple[np.ndarray, dict[str, np.ndarray]]
 
@@ -137,10 +139,10 @@ class BatchStream:
         from golois.network.framework import tf
 
         n = self.batch_size
-        targets = {"policy": tf.TensorSpec((n, 361), tf.float32), "value": tf.TensorSpec((n, 1), tf.float32)}
+        targets = {"policy": tf.TensorSpec((n, SIZE * SIZE), tf.float32), "value": tf.TensorSpec((n, 1), tf.float32)}
         if self.ownership:
-            targets["ownership"] = tf.TensorSpec((n, 19, 19, 3), tf.float32)
-        signature = (tf.TensorSpec((n, 19, 19, 31), tf.float32), targets)
+            targets["ownership"] = tf.TensorSpec((n, SIZE, SIZE, 3), tf.float32)
+        signature = (tf.TensorSpec((n, *BOARD_SHAPE), tf.float32), targets)
         options = tf.data.Options()  # the stream is one source: tf.distribute splits its batches, never shards it
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
         return tf.data.Dataset.from_generator(self.__iter__, output_signature=signature).prefetch(2).with_options(

@@ -10,9 +10,12 @@ from pathlib import Path
 
 from golois._core import (
     BLACK,
+    DEFAULT_KOMI,
     EMPTY,
     PASS,
     PLANES,
+    PLAY_MOVE_LIMIT,
+    SIZE,
     WHITE,
     Board,
     Game,
@@ -38,10 +41,13 @@ SAMPLE_GAMES = Path(__file__).parent / "data" / "sample-9d.data"  # 200 real 9-d
 
 __all__ = [
     "BLACK",
+    "DEFAULT_KOMI",
     "Batch",
     "EMPTY",
     "PASS",
     "PLANES",
+    "PLAY_MOVE_LIMIT",
+    "SIZE",
     "WHITE",
     "Board",
     "Dataset",

@@ -30,9 +30,10 @@ class Batch(NamedTuple):
 
     @classmethod
     def zeros(cls, n: int) -> Batch:
-        return cls(np.zeros((n, 19, 19, _core.PLANES), np.float32), np.zeros((n, 361), np.float32),
-                   np.zeros(n, np.float32), np.zeros((n, 19, 19, 2), np.float32),
-                   np.zeros((n, 19, 19, 1), np.float32))
+        size = _core.SIZE
+        return cls(np.zeros((n, size, size, _core.PLANES), np.float32), np.zeros((n, size * size), np.float32),
+                   np.zeros(n, np.float32), np.zeros((n, size, size, 2), np.float32),
+                   np.zeros((n, size, size, 1), np.float32))
 
 
 class ValidationFileMismatch(ValueError):

@@ -117,7 +117,10 @@ PYBIND11_MODULE(_core, m) {
   m.attr("EMPTY") = static_cast<int>(kEmpty);
   m.attr("BLACK") = static_cast<int>(kBlack);
   m.attr("WHITE") = static_cast<int>(kWhite);
+  m.attr("SIZE") = kSize;
   m.attr("PLANES") = kPlanes;
+  m.attr("DEFAULT_KOMI") = kDefaultKomi;
+  m.attr("PLAY_MOVE_LIMIT") = kPlayMoveLimit;
   bind_search(m);
   m.def("transform_point", [](int p, int s) { return transform_point(checked_point(p, true), s & 7); },
         py::arg("point"), py::arg("symmetry"), "Image of a point under one of the 8 board symmetries.");
@@ -225,7 +228,7 @@ PYBIND11_MODULE(_core, m) {
       .def("score", &Board::score, py::arg("komi"), "Tromp-Taylor area of Black minus White minus komi.");
 
   py::class_<GameState>(m, "GameState", "A game in progress, with positional superko.")
-      .def(py::init<double>(), py::arg("komi") = 7.5)
+      .def(py::init<double>(), py::arg("komi") = kDefaultKomi)
       .def_property_readonly("board", &GameState::board, py::return_value_policy::reference_internal)
       .def_property_readonly("to_play", [](const GameState& s) { return static_cast<int>(s.to_play()); })
       .def_property_readonly("passes", &GameState::passes)

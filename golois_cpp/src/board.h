@@ -22,6 +22,8 @@ constexpr int kPass = kPoints;          // point index of a pass
 constexpr int kFrame = kSize + 2;       // 21
 constexpr int kCells = kFrame * kFrame; // 441
 constexpr int kNoCell = 0;              // a border cell, never a valid move
+constexpr double kDefaultKomi = 7.5;    // the course tournament's komi (Chinese area scoring)
+constexpr int kPlayMoveLimit = 2 * kPoints;  // a game played this long is scored as it stands (stored games may be longer)
 
 enum Color : uint8_t { kEmpty = 0, kBlack = 1, kWhite = 2, kBorder = 3 };
 
@@ -99,7 +101,7 @@ class Board {
 // positional superko, consecutive passes.
 class GameState {
  public:
-  explicit GameState(double komi = 7.5);
+  explicit GameState(double komi = kDefaultKomi);
 
   const Board& board() const { return board_; }
   Color to_play() const { return to_play_; }

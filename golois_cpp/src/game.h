@@ -34,7 +34,7 @@ struct GameMove {
 };
 
 struct GameRecord {
-  float komi = 7.5f;
+  float komi = static_cast<float>(kDefaultKomi);
   Result result = Result::kUnknown;
   // Moves without a value of their own take the outcome as value target.
   // Off for the original text format, whose unknown values (-1) mean "do

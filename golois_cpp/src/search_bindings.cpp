@@ -83,12 +83,19 @@ py::list move_list(const SearchTree& s) {
 }  // namespace
 
 void bind_search(py::module_& m) {
+  // The search defaults live in SearchSettings only; the engine's settings (engine/player.py) read
+  // the ones it exposes from here.
+  const SearchSettings defaults;
+  m.attr("SEARCH_DEFAULTS") = py::dict(py::arg("c_puct") = defaults.c_puct, py::arg("fpu_reduction") = defaults.fpu_reduction,
+                                       py::arg("virtual_loss") = defaults.virtual_loss);
   py::class_<SearchTree>(m, "Search",
                          "PUCT search tree over a live game. gather() writes leaves for the network, apply() "
                          "takes its policy and value (probability that White wins) for them.")
-      .def(py::init(&make_search), py::arg("komi") = 7.5, py::arg("network_komi") = py::none(), py::arg("c_puct") = 1.25f, py::arg("fpu_reduction") = 0.25f,
-           py::arg("virtual_loss") = 3, py::arg("pass_prior") = 0.001f, py::arg("random_symmetry") = true,
-           py::arg("max_game_moves") = 722, py::arg("seed") = 0)
+      .def(py::init(&make_search), py::arg("komi") = kDefaultKomi, py::arg("network_komi") = py::none(),
+           py::arg("c_puct") = defaults.c_puct, py::arg("fpu_reduction") = defaults.fpu_reduction,
+           py::arg("virtual_loss") = defaults.virtual_loss, py::arg("pass_prior") = defaults.pass_prior,
+           py::arg("random_symmetry") = defaults.random_symmetry, py::arg("max_game_moves") = defaults.max_game_moves,
+           py::arg("seed") = 0)
       .def_property_readonly("komi", [](const SearchTree& s) { return s.game().komi(); })
       .def_property_readonly("to_play", [](const SearchTree& s) { return static_cast<int>(s.game().state().to_play()); })
       .def_property_readonly("passes", [](const SearchTree& s) { return s.game().state().passes(); })

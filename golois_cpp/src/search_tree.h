@@ -31,7 +31,7 @@ struct SearchSettings {
   float pass_prior = 0.001f;    // the network has no pass output...
   float pass_prior_after_pass = 0.1f;  // ...but answering a pass with a pass ends the game: worth a look
   bool random_symmetry = true;  // each leaf is seen through one of the 8 symmetries
-  int max_game_moves = 722;     // a game this long is scored as it stands
+  int max_game_moves = kPlayMoveLimit;
 };
 
 struct ChildStats {

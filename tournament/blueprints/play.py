@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from golois import DEFAULT_KOMI
 from golois.tournament.db import get_or_404, get_session
 from golois.tournament.models import Network, NetworkVersion, PlayGame
-from golois.tournament.play import PlayError, human_move, new_game, resign, sgf_of, state_dict
+from golois.tournament.play import KOMI, SECONDS, PlayError, human_move, new_game, resign, sgf_of, state_dict
 
 bp = Blueprint("play", __name__)
 
@@ -29,7 +30,8 @@ def _think() -> None:
 def choose():
     networks = get_session().scalars(select(Network).where(Network.active.is_(True))
                                      .order_by(Network.bundled.desc(), Network.id)).all()
-    return render_template("play_choose.html", networks=networks)
+    return render_template("play_choose.html", networks=networks, komi_range=KOMI, default_komi=DEFAULT_KOMI,
+                           seconds_range=SECONDS)
 
 
 @bp.post("/play")
@@ -37,7 +39,7 @@ def start():
     form = request.form
     try:
         version = get_or_404(NetworkVersion, int(form.get("version", "")))
-        game = new_game(get_session(), version, form.get("colour", "B"), float(form.get("komi", "7.5")),
+        game = new_game(get_session(), version, form.get("colour", "B"), float(form.get("komi", DEFAULT_KOMI)),
                         int(form.get("handicap", "0")), float(form.get("seconds", "1")))
     except ValueError as error:
         raise PlayError(f"invalid game settings: {error}") from error
