@@ -261,13 +261,22 @@ def browser():
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 60.0, what: str = "condition") -> object:
+    """Polls `condition` until it is true. An element read while the browser replaces the page (stale,
+    or "does not belong to the document") counts as not yet."""
+    from selenium.common.exceptions import WebDriverException
+
     deadline = time.monotonic() + timeout
+    last_error: WebDriverException | None = None
     while time.monotonic() < deadline:
-        value = condition()
+        try:
+            value = condition()
+        except WebDriverException as error:
+            value, last_error = None, error
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    detail = f" (last browser error: {last_error.msg})" if last_error else ""
+    raise AssertionError(f"timed out waiting for {what}{detail}")
 
 
 def add_network(database, config: ServerConfig, path: Path, team: str, name: str = "net") -> int:
