@@ -16,7 +16,6 @@ from golois.engine.gtp_client import EngineFailure
 from golois.engine.match import MatchSettings
 
 MODEL_HELP = "Network .h5 file, or 'default' for the bundled network."
-_MATCH_DEFAULTS = MatchSettings()
 
 
 def _log(message: str) -> None:
@@ -113,18 +112,18 @@ def _wrap_errors(function: Callable) -> Callable:
 @click.command("match")
 @click.option("--black", "black", required=True, help="Command of the first engine (Black in game 1).")
 @click.option("--white", "white", required=True, help="Command of the second engine (White in game 1).")
-@click.option("--games", "-n", type=int, default=_MATCH_DEFAULTS.games, show_default=True,
+@click.option("--games", "-n", type=int, default=MatchSettings.games, show_default=True,
               help="Games; colours alternate.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the SGF files, engine logs and summary.json.")
 @click.option("--time", "seconds", type=float, default=None,
               help="Seconds per move, sent as time_settings and enforced (plus --margin).")
-@click.option("--margin", type=float, default=_MATCH_DEFAULTS.margin, show_default=True,
+@click.option("--margin", type=float, default=MatchSettings.margin, show_default=True,
               help="Seconds allowed over --time.")
-@click.option("--move-timeout", type=float, default=_MATCH_DEFAULTS.move_timeout, show_default=True,
+@click.option("--move-timeout", type=float, default=MatchSettings.move_timeout, show_default=True,
               help="Without --time: seconds after which a silent engine loses.")
-@click.option("--komi", type=float, default=_MATCH_DEFAULTS.komi, show_default=True)
-@click.option("--max-moves", type=int, default=_MATCH_DEFAULTS.max_moves, show_default=True,
+@click.option("--komi", type=float, default=MatchSettings.komi, show_default=True)
+@click.option("--max-moves", type=int, default=MatchSettings.max_moves, show_default=True,
               help="Longer games are scored as they stand.")
 @click.option("--parallel", type=int, default=1, show_default=True, help="Games played at the same time.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")

@@ -23,15 +23,14 @@ from golois.engine.inference import Evaluator
 from golois.network import BOARD_SHAPE
 
 RESIGN = -1  # genmove's answer when the engine resigns
-_SEARCH_DEFAULTS = _core.SEARCH_DEFAULTS
 
 
 @dataclass
 class SearchSettings:
     batch_size: int = 16
-    c_puct: float = _SEARCH_DEFAULTS["c_puct"]  # the tree's own settings: defaults from the C++ SearchSettings
-    fpu_reduction: float = _SEARCH_DEFAULTS["fpu_reduction"]
-    virtual_loss: int = _SEARCH_DEFAULTS["virtual_loss"]
+    c_puct: float = _core.SEARCH_DEFAULTS["c_puct"]  # the tree's own settings: defaults from the C++ SearchSettings
+    fpu_reduction: float = _core.SEARCH_DEFAULTS["fpu_reduction"]
+    virtual_loss: int = _core.SEARCH_DEFAULTS["virtual_loss"]
     seed: int = 0
     resign_below: float = 0.05      # resign when our win rate stays under this...
     resign_after: int = 3           # ...for this many of our moves in a row

@@ -10,7 +10,6 @@ from golois.engine.match import MatchSettings
 from golois.errors import cli_errors
 
 DATA_HELP = "Data folder: database, network files, caches, logs [default: $GOLOIS_DATA or ./golois-data]."
-_MATCH_DEFAULTS = MatchSettings()
 
 
 @click.command("serve")
@@ -56,7 +55,7 @@ def tournament_group() -> None:
 @click.option("--games-per-pair", type=click.IntRange(1), default=2, show_default=True,
               help="Games between each two networks, colours alternating.")
 @click.option("--max-moves", type=click.IntRange(10), default=None,
-              help=f"Games longer than this are scored as they stand [default: {_MATCH_DEFAULTS.max_moves}].")
+              help=f"Games longer than this are scored as they stand [default: {MatchSettings.max_moves}].")
 @click.option("--parallel", type=click.IntRange(1), default=None, help="Games at once [default: one per core].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (a line per game still).")
 @click.option("--broker", default=None, help="Play on the workers of this Celery broker (redis://HOST) instead of "
