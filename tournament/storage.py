@@ -7,11 +7,10 @@ server serves; the API hands files out by hash, to workers only.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
-from golois.files import sha256_file
+from golois.files import atomic_path, sha256_file
 
 
 class NetworkStore:
@@ -32,9 +31,10 @@ class NetworkStore:
         target = self.path(digest)
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.{os.getpid()}.part")
-            shutil.copyfile(source, partial)
-            partial.replace(target)
+            # A temporary name of its own per writer: two threads storing the same
+            # file at once each rename a whole copy onto the same content.
+            with atomic_path(target) as partial:
+                shutil.copyfile(source, partial)
         if not keep_source:
             source.unlink(missing_ok=True)
         return digest

@@ -11,6 +11,7 @@ from conftest import SHARED_MODELS, stored_files, upload
 from sqlalchemy import func, select
 
 from golois.tournament.models import Network, NetworkVersion, Team
+from golois.tournament.storage import NetworkStore
 
 
 def count_rows(database, model) -> int:
@@ -167,6 +168,36 @@ def test_concurrent_uploads_are_all_recorded_once(app, config, database, network
         versions = session.scalars(select(NetworkVersion)).all()
         assert len(versions) == 6
         assert len({(v.network_id, v.number) for v in versions}) == 6
+
+
+def test_the_store_takes_the_same_file_from_many_threads_at_once(tmp_path):
+    """Threads of one process storing the same content: each ends with the one whole file, no leftovers."""
+    store = NetworkStore(tmp_path / "networks")
+    content = bytes(range(256)) * 4096
+    sources = []
+    for index in range(16):
+        source = tmp_path / f"incoming{index}.h5"
+        source.write_bytes(content)
+        sources.append(source)
+    barrier = threading.Barrier(len(sources))
+    digests, errors = [], []
+
+    def add(source: Path) -> None:
+        barrier.wait()
+        try:
+            digests.append(store.add(source))
+        except OSError as error:  # the failure this test guards against
+            errors.append(error)
+
+    threads = [threading.Thread(target=add, args=(source,)) for source in sources]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(set(digests)) == 1 and len(digests) == len(sources)
+    assert store.path(digests[0]).read_bytes() == content
+    assert [p.name for p in store.path(digests[0]).parent.iterdir()] == [f"{digests[0]}.h5"]
+    assert not any(source.exists() for source in sources)
 
 
 def test_a_team_deactivates_its_own_network_with_its_key(client, networks):
