@@ -30,6 +30,7 @@ from golois.errors import GoloisError
 from golois.tournament.models import NetworkVersion, PlayGame, utcnow
 
 SECONDS = (0.2, 30.0)    # the thinking time a visitor may choose, a move
+DEFAULT_SECONDS = 1.0
 KOMI = (-50.0, 50.0)
 
 

@@ -34,7 +34,6 @@ from golois.tournament.models import Entry, Game, Network, Tournament, utcnow
 from golois.tournament.openings import opening_for
 
 LEASE_SECONDS = 300.0  # a claim not renewed for this long is free for another runner
-_MATCH_DEFAULTS = MatchSettings()
 
 
 class TournamentError(GoloisError):
@@ -48,8 +47,8 @@ class TournamentSettings:
     seconds_per_move: float | None = 2.0  # CPU seconds a move, each engine its own
     playouts: int | None = None           # instead of a time: playouts a move
     games_per_pair: int = 2
-    komi: float = _MATCH_DEFAULTS.komi
-    max_moves: int = _MATCH_DEFAULTS.max_moves
+    komi: float = MatchSettings.komi
+    max_moves: int = MatchSettings.max_moves
 
     def __post_init__(self) -> None:
         if self.playouts is not None:

@@ -8,7 +8,17 @@ from sqlalchemy import select
 from golois import DEFAULT_KOMI
 from golois.tournament.db import get_or_404, get_session
 from golois.tournament.models import Network, NetworkVersion, PlayGame
-from golois.tournament.play import KOMI, SECONDS, PlayError, human_move, new_game, resign, sgf_of, state_dict
+from golois.tournament.play import (
+    DEFAULT_SECONDS,
+    KOMI,
+    SECONDS,
+    PlayError,
+    human_move,
+    new_game,
+    resign,
+    sgf_of,
+    state_dict,
+)
 
 bp = Blueprint("play", __name__)
 
@@ -31,7 +41,7 @@ def choose():
     networks = get_session().scalars(select(Network).where(Network.active.is_(True))
                                      .order_by(Network.bundled.desc(), Network.id)).all()
     return render_template("play_choose.html", networks=networks, komi_range=KOMI, default_komi=DEFAULT_KOMI,
-                           seconds_range=SECONDS)
+                           seconds_range=SECONDS, default_seconds=DEFAULT_SECONDS)
 
 
 @bp.post("/play")
@@ -40,7 +50,7 @@ def start():
     try:
         version = get_or_404(NetworkVersion, int(form.get("version", "")))
         game = new_game(get_session(), version, form.get("colour", "B"), float(form.get("komi", DEFAULT_KOMI)),
-                        int(form.get("handicap", "0")), float(form.get("seconds", "1")))
+                        int(form.get("handicap", "0")), float(form.get("seconds", DEFAULT_SECONDS)))
     except ValueError as error:
         raise PlayError(f"invalid game settings: {error}") from error
     get_session().commit()
