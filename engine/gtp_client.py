@@ -7,6 +7,7 @@ import shlex
 import subprocess
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -25,13 +26,13 @@ class GtpCommandError(Exception):
 class GtpClient:
     """A GTP engine in a child process; its stderr goes to `log_path`."""
 
-    def __init__(self, command: str, log_path: Path, name: str) -> None:
+    def __init__(self, command: str, log_path: Path, name: str, env: Mapping[str, str] | None = None) -> None:
         self.command, self.name, self.log_path = command, name, log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in close()
         try:
             # Bytes, not text: an engine that writes bytes that are not UTF-8 must not stop the reader.
             self._process = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                             stderr=self._log, bufsize=0)
+                                             stderr=self._log, bufsize=0, env=env)
         except OSError as error:
             self._log.close()
             raise EngineFailure(f"{name}: cannot start {command!r}: {error}") from error

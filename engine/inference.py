@@ -291,8 +291,13 @@ class _CacheEntry:
             return _onnx_runner((self.folder / self.FILES[backend]).read_bytes(), threads)
         return _openvino_runner(self.folder / self.FILES[backend], threads)
 
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
     def store(self, converted: dict[str, _Converted], rejected: dict[str, str]) -> None:
-        """Writes a complete entry beside the cache and renames it in (another process may win)."""
+        """Writes a complete entry beside the cache and renames it in, unless another process stored one first."""
+        if self.meta() is not None:
+            return  # a complete entry, perhaps in use by another engine: keep it
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         building = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.", dir=self.folder.parent))
         try:
@@ -301,7 +306,7 @@ class _CacheEntry:
             kept = sorted(name for name in converted if name in self.FILES)
             meta = {"format": CACHE_FORMAT, "converted": kept, "rejected": rejected, "choices": {}}
             (building / "meta.json").write_text(json.dumps(meta, indent=1))
-            shutil.rmtree(self.folder, ignore_errors=True)  # an incomplete or older entry
+            self.discard()  # an incomplete or older entry
             building.rename(self.folder)
         except (OSError, RuntimeError):
             pass  # a cache that cannot be written costs speed, never correctness
@@ -362,7 +367,8 @@ def _from_cache(entry: _CacheEntry, path: Path, backend: str, threads: int, batc
         runners = {name: entry.runner(name, threads) for name in converted}
         timings = {name: _time_batch(run, planes) for name, run in runners.items()}
     except Exception:  # noqa: BLE001 - ONNX Runtime and OpenVINO raise their own types for a damaged file
-        return None  # a damaged entry: convert again
+        entry.discard()  # a damaged entry: convert again, and store the new one in its place
+        return None
     best = min(timings, key=timings.get)
     entry.remember_choice(_choice_key(batch_size, threads), best, timings)
     return Evaluator(best, runners[best], str(path), batch_size, rejected, timings, cached=True)

@@ -152,6 +152,18 @@ class Referee:
         return winner, reason, f"{score:+g} for Black (area, komi {self.settings.komi:g})"
 
 
+def wait_until_loaded(client: GtpClient) -> None:
+    """Waits up to SETUP_TIMEOUT for a fresh engine's network.
+
+    Golois answers `name` at once and loads (or converts) its network in the
+    background; the first board command waits for it, which on a busy machine
+    can take longer than a game's COMMAND_TIMEOUT. A network that cannot load
+    is left to say so at the game's first command, as before.
+    """
+    with contextlib.suppress(GtpCommandError):
+        client.send(f"boardsize {SIZE}", SETUP_TIMEOUT)
+
+
 def _engine_name(client: GtpClient, fallback: str) -> str:
     try:
         name = client.send("name", SETUP_TIMEOUT)
@@ -184,6 +196,7 @@ class _MatchRun:
     def start_engine(self, key: str, worker: int) -> GtpClient:
         client = GtpClient(self.commands[key], self.out / f"{key}-engine-{worker + 1}.log", key)
         name = _engine_name(client, self.commands[key])
+        wait_until_loaded(client)
         with self.lock:
             if key not in self.names:
                 self.names[key] = name

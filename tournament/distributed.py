@@ -22,13 +22,14 @@ site shows it beside its games and its losses on time.
 
 from __future__ import annotations
 
+import itertools
 import socket
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,6 +149,7 @@ class WorkerContext:
     claims: dict[int, Claim] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     pools: threading.local = field(default_factory=threading.local)
+    slot_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))  # engine log names
 
     def network_file(self, sha256: str) -> Path:
         """The network's file, fetched from the server once and kept (checked against its hash)."""
@@ -175,7 +177,8 @@ class WorkerContext:
         if pool is None or pool.settings != settings:
             if pool is not None:
                 pool.close()
-            pool = EnginePool(settings, self.config.logs_dir / "engines", threading.get_ident() % 1000)
+            pool = EnginePool(settings, self.config.logs_dir / "engines", next(self.slot_numbers),
+                              self.config.cache_dir)
             self.pools.pool = pool
         return pool
 

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from golois import BLACK, WHITE
 from golois.engine.coords import colour_letter, opponent
 from golois.engine.gtp_client import EngineFailure, GtpClient, GtpCommandError
-from golois.engine.match import SETUP_TIMEOUT, MatchSettings, Referee
+from golois.engine.match import SETUP_TIMEOUT, MatchSettings, Referee, wait_until_loaded
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
@@ -80,9 +80,10 @@ EngineCommand = Callable[[Player, TournamentSettings], str]
 class EnginePool:
     """The engine processes of one slot, by network version, least recently used first out."""
 
-    def __init__(self, settings: TournamentSettings, log_dir: Path, slot: int,
+    def __init__(self, settings: TournamentSettings, log_dir: Path, slot: int, cache_dir: Path,
                  command: EngineCommand | None = None) -> None:
         self.settings, self.log_dir, self.slot = settings, log_dir, slot
+        self.env = os.environ | {"GOLOIS_CACHE": str(cache_dir)}  # the conversions, shared with the upload checks
         self.command = command or (lambda player, settings: engine_command(player.path, settings))
         self.engines: OrderedDict[int, GtpClient] = OrderedDict()
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -94,9 +95,10 @@ class EnginePool:
         while len(self.engines) >= ENGINES_PER_SLOT:
             self.engines.popitem(last=False)[1].close()
         client = GtpClient(self.command(player, self.settings),
-                           self.log_dir / f"version-{player.version_id}-slot-{self.slot}.log", player.label)
+                           self.log_dir / f"version-{player.version_id}-slot-{self.slot}.log", player.label, self.env)
         try:
-            client.send("name", SETUP_TIMEOUT)  # waits for the network to load
+            client.send("name", SETUP_TIMEOUT)
+            wait_until_loaded(client)
         except (EngineFailure, GtpCommandError) as error:
             client.close()
             said = client.last_log_line()
@@ -188,7 +190,6 @@ class TournamentRun:
             return {v.id: Player(v.id, v.label, store.path(v.sha256)) for v in versions}
 
     def run(self) -> None:
-        os.environ["GOLOIS_CACHE"] = str(self.config.cache_dir)  # the engines' conversions, shared with uploads
         slots = [threading.Thread(target=self._slot, args=(n,), name=f"slot-{n}", daemon=True)
                  for n in range(self.parallel)]
         heartbeat = threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True)
@@ -211,7 +212,7 @@ class TournamentRun:
             raise self.errors[0]
 
     def _slot(self, number: int) -> None:
-        pool = EnginePool(self.settings, self.config.logs_dir / "engines", number, self.command)
+        pool = EnginePool(self.settings, self.config.logs_dir / "engines", number, self.config.cache_dir, self.command)
         with self.lock:
             self.pools.append(pool)
         try:

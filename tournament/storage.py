@@ -7,15 +7,36 @@ server serves; the API hands files out by hash, to workers only.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from golois.files import atomic_path, sha256_file
 
 
 class NetworkStore:
+    LOCK_NAME = ".lock"  # beside the hash folders; see `locked`
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Holds the store's lock (threads and processes of this machine) for the block.
+
+        Uploads hold it from adding their file to recording it (or taking it
+        back), so a failed upload never removes a file that a concurrent upload
+        of the same content is recording.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / self.LOCK_NAME, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):

@@ -20,6 +20,7 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from sqlalchemy import or_, select, update
@@ -96,13 +97,22 @@ class ThinkingService:
 
     def _submit(self, game_id: int, attempt: int, request: dict) -> None:
         with self.lock:
-            if self.executor is None:
-                self.executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                                    initializer=_start_engine_process, initargs=(str(self.cache_dir),))
-            self.in_flight += 1
+            try:
+                future = self._executor().submit(think, **request)
+            except BrokenProcessPool:  # an engine process died (killed for memory?): a fresh pool
+                self.executor.shutdown(wait=False)
+                self.executor = None
+                future = self._executor().submit(think, **request)
+            self.in_flight += 1  # counted once submitted: a submit that fails leaves the game to its lease
             self.last_work = time.monotonic()
-            future = self.executor.submit(think, **request)
         future.add_done_callback(lambda done: self._record(game_id, attempt, done))
+
+    def _executor(self) -> ProcessPoolExecutor:
+        """The pool of engine processes, started on demand (call with the lock held)."""
+        if self.executor is None:
+            self.executor = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                                initializer=_start_engine_process, initargs=(str(self.cache_dir),))
+        return self.executor
 
     def _record(self, game_id: int, attempt: int, done: Future) -> None:
         try:

@@ -36,7 +36,9 @@ GAME_MOVES = 16         # moves of the short game (both colours)
 GAME_PLAYOUTS = 32      # playouts a move in the short game
 SEARCH_BATCH = 16       # the tournament engine's batch: its backend choice gets cached now
 OUTPUT_LIMIT = 1 << 20  # bytes of the child's output kept
-VERDICT_FILE = "verdict-v1.json"  # beside the file's conversions; bump when the checks change
+# Verdicts by file hash, in a folder of their own: the engine's conversion cache
+# replaces a file's whole folder, which must not take a verdict with it.
+VERDICTS = "verdicts-v1"  # bump when the checks change
 
 
 @dataclass
@@ -64,7 +66,7 @@ def check_upload(path: Path, cache_dir: Path, seconds: float, memory_mb: int) ->
     start = time.monotonic()
     path, cache_dir = Path(path).resolve(), Path(cache_dir).resolve()  # the child runs in cache_dir
     cache_dir.mkdir(parents=True, exist_ok=True)
-    remembered = cache_dir / sha256_file(path) / VERDICT_FILE
+    remembered = cache_dir / VERDICTS / f"{sha256_file(path)}.json"
     try:
         cached = _from_dict(json.loads(remembered.read_text()))
     except (OSError, ValueError):

@@ -114,16 +114,17 @@ def receive_upload(db: Database, config: ServerConfig, request: UploadRequest,
         if not verdict.accepted:
             raise UploadError(422, verdict.reason, verdict.checks)
         store = NetworkStore(config.networks_dir)
-        digest = store.add(incoming)
+        with store.locked():
+            digest = store.add(incoming)
+            try:
+                return _record(db, team_name, network_name, request, digest, size, verdict)
+            except BaseException:
+                with db.session() as session:  # nothing left behind: the file goes unless a version has it
+                    if not session.scalar(select(func.count()).where(NetworkVersion.sha256 == digest)):
+                        store.remove(digest)
+                raise
     finally:
         incoming.unlink(missing_ok=True)
-    try:
-        return _record(db, team_name, network_name, request, digest, size, verdict)
-    except BaseException:
-        with db.session() as session:  # nothing left behind: the file goes unless another version has it
-            if not session.scalar(select(func.count()).where(NetworkVersion.sha256 == digest)):
-                store.remove(digest)
-        raise
 
 
 def _count_attempt(session: Session, address: str, per_hour: int) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure  # not pyplot: no global backend or window, safe in any process
 
+from golois.files import atomic_path
+
 PANELS = (
     ("policy accuracy", ("policy_acc", "val_policy_acc", "val_policy_top5")),
     ("loss", ("loss", "val_loss")),
@@ -42,6 +44,5 @@ def plot_curves(log: Path, out: Path) -> None:
         if axis.lines:
             axis.legend()
     figure.tight_layout()
-    tmp = out.with_name(out.stem + ".tmp.png")
-    figure.savefig(tmp, dpi=100)
-    tmp.replace(out)
+    with atomic_path(out) as tmp:
+        figure.savefig(tmp, dpi=100, format="png")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from golois.files import write_atomic
 from golois.training.config import TrainConfig
 
 STATE_KEYS = ("config", "epoch", "best_val_policy_acc", "best_epoch", "seconds")
@@ -95,9 +96,7 @@ class RunFiles:
         return state
 
     def write_state(self, state: dict[str, Any]) -> None:
-        tmp = self.state.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(state, indent=2) + "\n")
-        tmp.replace(self.state)
+        write_atomic(self.state, json.dumps(state, indent=2) + "\n")
 
     def keep_log_before(self, epoch: int) -> None:
         """Drops log rows of epochs not recorded in the state (an interruption between the two)."""

@@ -19,6 +19,7 @@ import h5py
 import pytest
 
 from golois.tournament.config import ServerConfig
+from golois.tournament.storage import NetworkStore
 
 SHARED_MODELS = Path(__file__).resolve().parents[3] / "shared" / "models"
 ADMIN_PASSWORD = "teacher-secret"
@@ -211,7 +212,7 @@ def upload(client, path: Path, team: str = "team-a", name: str = "net", **fields
 
 
 def stored_files(config: ServerConfig) -> list[Path]:
-    return sorted(p for p in config.networks_dir.rglob("*") if p.is_file())
+    return sorted(p for p in config.networks_dir.rglob("*") if p.is_file() and p.name != NetworkStore.LOCK_NAME)
 
 
 # ---------------------------------------------------------------- a live server for the browser
@@ -286,7 +287,6 @@ def add_network(database, config: ServerConfig, path: Path, team: str, name: str
     from sqlalchemy import select
 
     from golois.tournament.models import Team, hash_key
-    from golois.tournament.storage import NetworkStore
     from golois.tournament.upload_check import Verdict
     from golois.tournament.uploads import add_version
 

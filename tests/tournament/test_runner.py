@@ -71,11 +71,12 @@ def test_a_killed_tournament_resumes_and_records_every_game_exactly_once(databas
                              stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         def one_done_one_running():
-            tournament = database.sessions().scalar(select(Tournament))
-            if tournament is None:
+            with database.session() as session:  # closed at once: polls must not hold pool connections
+                tournament_id = session.scalar(select(Tournament.id))
+            if tournament_id is None:
                 return None
-            counts = game_counts(database, tournament.id)
-            return tournament.id if counts["finished"] >= 1 and counts["running"] == 1 else None
+            counts = game_counts(database, tournament_id)
+            return tournament_id if counts["finished"] >= 1 and counts["running"] == 1 else None
         tournament_id = wait_for(one_done_one_running, timeout=300, what="a finished game and one in progress")
     finally:
         os.killpg(first.pid, signal.SIGKILL)  # the runner and its engines, without warning

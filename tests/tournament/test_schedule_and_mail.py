@@ -124,7 +124,7 @@ def smtp_sink():
             return "250 OK"
 
     handler = Collect()
-    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=_free_port(), ready_timeout=60)
     controller.start()
     yield controller, handler
     controller.stop()

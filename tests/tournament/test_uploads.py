@@ -168,6 +168,8 @@ def test_concurrent_uploads_are_all_recorded_once(app, config, database, network
         versions = session.scalars(select(NetworkVersion)).all()
         assert len(versions) == 6
         assert len({(v.network_id, v.number) for v in versions}) == 6
+        store = NetworkStore(config.networks_dir)  # a refused twin never takes back a file a version records
+        assert all(store.has(v.sha256) for v in versions)
 
 
 def test_the_store_takes_the_same_file_from_many_threads_at_once(tmp_path):
