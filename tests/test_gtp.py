@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from conftest import cli_refusal_without_tensorflow
@@ -175,7 +176,14 @@ def test_garbage_never_stops_the_engine(gtp) -> None:
 def run_analysis(gtp, command: str) -> list[str]:
     engine = gtp.engine
     start = engine.output.tell()
-    stopper = threading.Timer(1.0, lambda: engine.pending.put("name"))  # the next command ends the analysis
+
+    def stop_after_two_reports() -> None:  # the next command ends the analysis
+        deadline = time.monotonic() + 60  # a bound, not a pace: a loaded machine reports late
+        while engine.output.getvalue()[start:].count("\ninfo") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        engine.pending.put("name")
+
+    stopper = threading.Thread(target=stop_after_two_reports)
     stopper.start()
     engine.execute(command)
     stopper.join()
