@@ -126,11 +126,14 @@ def _wrap_errors(function: Callable) -> Callable:
 @click.option("--max-moves", type=int, default=MatchSettings.max_moves, show_default=True,
               help="Longer games are scored as they stand.")
 @click.option("--parallel", type=int, default=1, show_default=True, help="Games played at the same time.")
+@click.option("--openings", is_flag=True,
+              help="Start each pair of games (one with each colour) from a 4-move opening of real 9-dan games, a "
+                   "different one per pair: engines at fixed playouts otherwise repeat the same two games.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--force", is_flag=True, help="Replace an earlier match in OUT (its games and summary are deleted).")
 @_wrap_errors
 def match_command(black: str, white: str, games: int, out: Path, seconds: float | None, margin: float,
-                  move_timeout: float, komi: float, max_moves: int, parallel: int, as_json: bool,
+                  move_timeout: float, komi: float, max_moves: int, parallel: int, openings: bool, as_json: bool,
                   force: bool) -> None:
     """Play GTP engines against each other, scored by area (Tromp-Taylor)."""
     from golois.engine.match import earlier_match_files, play_match
@@ -144,7 +147,7 @@ def match_command(black: str, white: str, games: int, out: Path, seconds: float 
     for path in earlier:
         path.unlink()
     settings = MatchSettings(games=games, seconds_per_move=seconds, margin=margin, move_timeout=move_timeout,
-                             komi=komi, max_moves=max_moves)
+                             komi=komi, max_moves=max_moves, openings=openings)
     summary = play_match(black, white, out, settings, progress=True, parallel=parallel)
     click.echo(json.dumps(summary, indent=2) if as_json else summary["text"])
 

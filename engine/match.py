@@ -22,6 +22,7 @@ from tqdm import tqdm
 from golois import BLACK, DEFAULT_KOMI, WHITE, _core
 from golois.engine.coords import SIZE, colour_letter, gtp_vertex, opponent, parse_gtp_vertex
 from golois.engine.gtp_client import EngineFailure, EngineTimeout, GtpClient, GtpCommandError
+from golois.engine.openings import opening_for
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.files import write_atomic
 
@@ -38,6 +39,7 @@ class MatchSettings:
     komi: float = DEFAULT_KOMI
     max_moves: int = 600
     announce_time: bool = True  # send time_settings; False when each engine keeps its own time a move
+    openings: bool = False      # games 2k-1 and 2k start from the k-th balanced opening (engine/openings.py)
 
 
 @dataclass
@@ -270,7 +272,9 @@ def _play_one(number: int, order: tuple[str, str], clients: dict, names: dict, s
     referee = Referee({colour: clients[key] for colour, key in by_colour.items()}, settings)
     try:
         referee.start()
-        winner, reason, detail = referee.play()
+        # At a fixed number of playouts the engines are deterministic: without openings every pair of games repeats.
+        refused = referee.play_opening(opening_for(0, number - 1, settings.games)) if settings.openings else None
+        winner, reason, detail = refused or referee.play()
     except (EngineFailure, GtpCommandError) as error:  # during set-up: nobody's fault we can tell
         winner, reason, detail = None, "void", str(error)
     if reason in ("failure", "time", "void"):  # a crashed or late engine starts afresh next game

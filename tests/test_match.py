@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from golois import BLACK, Dataset, _core
+from golois import BLACK, WHITE, Dataset, _core
 from golois.cli import main
 from golois.engine.bench import bench_engine
+from golois.engine.coords import parse_gtp_vertex
 from golois.engine.gtp_client import EngineFailure
 from golois.engine.match import GameOutcome, MatchSettings, _write_summary, play_match, wilson_interval
+from golois.engine.openings import OPENING_MOVES, balanced_openings
 from golois.engine.selfplay import play_selfplay
 
 FAULTY = Path(__file__).parent / "engines" / "faulty_gtp.py"
@@ -187,3 +189,15 @@ def test_an_earlier_match_is_never_mixed_with_a_new_one(tmp_path: Path) -> None:
     assert forced.exit_code == 0, forced.output
     assert sorted(p.name for p in tmp_path.glob("game-*.sgf")) == ["game-001.sgf"]
     assert json.loads((tmp_path / "summary.json").read_text())["games"] == 1
+
+
+@needs_gnugo
+def test_openings_make_each_pair_of_games_different(tmp_path: Path) -> None:
+    settings = MatchSettings(games=4, max_moves=OPENING_MOVES + 4, move_timeout=20.0, openings=True)
+    summary = play_match(gnugo(), gnugo(), tmp_path, settings)
+    starts = [read_moves(tmp_path / o["sgf"])[:OPENING_MOVES] for o in summary["outcomes"]]
+    expected = [[parse_gtp_vertex(v) for v in opening] for opening in balanced_openings()[:2]]
+    # A pair shares its opening (colours swap between its games); the next pair takes the next one.
+    assert [[point for point, _ in start] for start in starts] == [expected[0], expected[0], expected[1], expected[1]]
+    assert all([colour for _, colour in start] == [BLACK, WHITE] * 2 for start in starts)
+    assert summary["settings"]["openings"] is True

@@ -28,10 +28,10 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from golois.engine.match import MatchSettings
+from golois.engine.openings import opening_for
 from golois.errors import GoloisError
 from golois.tournament.db import Database
 from golois.tournament.models import Entry, Game, Network, Tournament, utcnow
-from golois.tournament.openings import opening_for
 
 LEASE_SECONDS = 300.0  # a claim not renewed for this long is free for another runner
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import add_network
 from sqlalchemy import select, update
 
+from golois.engine.openings import balanced_openings
 from golois.tournament.models import Game, Tournament, utcnow
-from golois.tournament.openings import balanced_openings
 from golois.tournament.round_robin import (
     GameRecord,
     TournamentError,

@@ -2,6 +2,7 @@
 
 The engines are deterministic enough (a fixed seed, the same network) that
 two games from the empty board between the same pair could be identical.
+Tournament games always start from one; `golois match --openings` too.
 So every game starts from a short opening taken from real 9-dan games (the
 bundled sample), and each opening is played twice, once with each colour,
 so that whatever advantage an opening gives cancels out within the pair.
