@@ -101,6 +101,11 @@ def write_original_text_games(path: Path, games: Sequence[golois.Game]) -> Path:
     return path
 
 
+def temporary_files(path: Path) -> list[Path]:
+    """The temporary files a games writer left beside `path` (`<name>.tmp.<random>`)."""
+    return sorted(path.parent.glob(path.name + ".tmp*"))
+
+
 def sgf_point(q: int) -> str:
     return "" if q == PASS else chr(97 + q % 19) + chr(97 + q // 19)
 

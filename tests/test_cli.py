@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import game_to_sgf, make_random_games, move_record, write_binary_games
+from conftest import game_to_sgf, make_random_games, move_record, temporary_files, write_binary_games
 
 import golois
 from golois.cli import main
@@ -128,7 +128,7 @@ def test_import_from_every_kind_of_source(tmp_path: Path, sources: Sources) -> N
     assert golois.is_binary_games_file(str(out))
     written = golois.read_games(str(out))
     assert [record(g) for g in written] == [record(g) for g in usable]
-    assert not Path(f"{out}.tmp").exists()
+    assert not temporary_files(out)
 
 
 @pytest.mark.parametrize("kind", ["folder", "zip", "tar", "gz"])
@@ -189,7 +189,7 @@ def test_missing_source(tmp_path: Path, sources: Sources) -> None:
     assert "nowhere.sgf" in message and "not found" in message
     assert not out.exists()
     gc.collect()  # CliRunner keeps the exception (and the importer's frame) in a reference cycle
-    assert not Path(f"{out}.tmp").exists()
+    assert not temporary_files(out)
 
 
 def test_missing_source_with_the_real_script_leaves_nothing(tmp_path: Path, sources: Sources) -> None:
@@ -199,19 +199,19 @@ def test_missing_source_with_the_real_script_leaves_nothing(tmp_path: Path, sour
     assert "nowhere.sgf: not found" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "games.data").exists()
-    assert not (tmp_path / "games.data.tmp").exists()
+    assert not temporary_files(tmp_path / "games.data")
 
 
 def test_import_api_checks_the_sources_before_creating_the_temporary_file(tmp_path: Path,
                                                                          sources: Sources) -> None:
-    # import_games opens OUT.tmp (GamesWriter) before it looks at the sources;
+    # import_games opened its temporary file (GamesWriter) before it looked at the sources;
     # the temporary file then lives as long as the SourceError's traceback
     # (e.g. sys.last_traceback in a notebook) instead of never existing.
     out = tmp_path / "games.data"
     with pytest.raises(SourceError) as error:
         import_games([sources.gz, tmp_path / "nowhere.sgf"], out, progress=False)
     assert "nowhere.sgf" in str(error.value)  # the exception is still held here, as a caller may
-    assert not Path(f"{out}.tmp").exists()
+    assert not temporary_files(out)
 
 
 def test_unsupported_source_file(tmp_path: Path) -> None:
@@ -221,7 +221,7 @@ def test_unsupported_source_file(tmp_path: Path) -> None:
     assert "games.rar" in failed(run("import-games", source, "--out", out, "-q"))
     assert not out.exists()
     gc.collect()
-    assert not Path(f"{out}.tmp").exists()
+    assert not temporary_files(out)
 
 
 def test_no_usable_game(tmp_path: Path, sources: Sources) -> None:
@@ -231,7 +231,7 @@ def test_no_usable_game(tmp_path: Path, sources: Sources) -> None:
     assert "no usable game" in message
     assert "not 19x19" in message
     assert not out.exists()
-    assert not Path(f"{out}.tmp").exists()
+    assert not temporary_files(out)
 
 
 def test_an_empty_folder_has_no_sgf_files(tmp_path: Path) -> None:
@@ -261,7 +261,7 @@ def test_a_file_without_a_game_is_counted_and_named(tmp_path: Path, sources: Sou
 
 
 def test_output_in_a_missing_folder_is_a_clean_error(tmp_path: Path, sources: Sources) -> None:
-    # GamesWriter's RuntimeError ("...games.data.tmp: cannot open: No such file
+    # GamesWriter's RuntimeError ("...games.data.tmp.<random>: cannot open: No such file
     # or directory") is not caught by import_games_command: a traceback.
     out = tmp_path / "no-such-folder" / "games.data"
     assert "no-such-folder" in failed(run("import-games", sources.gz, "--out", out, "-q"))

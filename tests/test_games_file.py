@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import temporary_files
 
 import golois
 from golois import BLACK, PASS, WHITE, _core
@@ -60,7 +61,7 @@ def test_game_record_accessors() -> None:
 def test_binary_round_trip(tmp_path: Path) -> None:
     path = write_binary(tmp_path / "games.bin", GAMES)
     assert path.exists()
-    assert not Path(str(path) + ".tmp").exists()
+    assert not temporary_files(path)
     assert golois.is_binary_games_file(str(path))
     f = golois.GamesFile(str(path))
     assert len(f) == len(GAMES)
@@ -100,7 +101,7 @@ def test_unclosed_writer_leaves_no_file(tmp_path: Path) -> None:
     path = tmp_path / "games.bin"
     writer = golois.GamesWriter(str(path))
     writer.add(GAMES[0])
-    assert Path(str(path) + ".tmp").exists()
+    assert len(temporary_files(path)) == 1
     del writer
     gc.collect()
     assert list(tmp_path.iterdir()) == []
@@ -112,23 +113,38 @@ class Interrupted(Exception):
 
 def test_exception_inside_the_with_block_leaves_no_file(tmp_path: Path) -> None:
     path = tmp_path / "games.bin"
-
-    def interrupted_import() -> None:
-        with golois.GamesWriter(str(path)) as writer:
-            writer.add(GAMES[0])
-            assert Path(str(path) + ".tmp").exists()
-            raise Interrupted
-
-    # Not pytest.raises: its ExceptionInfo would keep the frame (and the writer) alive.
-    try:
-        interrupted_import()
-    except Interrupted:
-        pass
-    else:
-        pytest.fail("no exception")
-    gc.collect()
-    assert not path.exists()
+    # pytest.raises' ExceptionInfo keeps the writer alive: its file goes anyway.
+    with pytest.raises(Interrupted), golois.GamesWriter(str(path)) as writer:
+        writer.add(GAMES[0])
+        assert len(temporary_files(path)) == 1
+        raise Interrupted
     assert list(tmp_path.iterdir()) == []
+
+
+def test_discard_removes_the_temporary_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "games.bin"
+    writer = golois.GamesWriter(str(path))
+    writer.add(GAMES[0])
+    writer.discard()
+    assert list(tmp_path.iterdir()) == []
+    writer.close()  # nothing left to close
+    assert not path.exists()
+
+
+def test_two_writers_of_the_same_path_do_not_share_a_temporary_file(tmp_path: Path) -> None:
+    # Two imports (or a self-play run and an import) writing the same file at
+    # once: each writes a file of its own and the last to close wins whole.
+    path = tmp_path / "games.bin"
+    first, second = golois.GamesWriter(str(path)), golois.GamesWriter(str(path))
+    assert len(temporary_files(path)) == 2
+    for game in GAMES:
+        first.add(game)
+    second.add(GAMES[0])
+    first.close()
+    assert [record(g) for g in golois.read_games(str(path))] == [record(g) for g in GAMES]
+    second.close()
+    assert [record(g) for g in golois.read_games(str(path))] == [record(GAMES[0])]
+    assert list(tmp_path.iterdir()) == [path]
 
 
 def test_writer_in_a_missing_directory(tmp_path: Path) -> None:
@@ -247,7 +263,7 @@ def test_text_round_trip(tmp_path: Path) -> None:
     games = golois.read_games(str(_write(tmp_path / "games.data", TEXT)))
     out = tmp_path / "again.data"
     golois.write_text_games(str(out), games)
-    assert not Path(str(out) + ".tmp").exists()
+    assert not temporary_files(out)
     again = golois.read_games(str(out))
     assert [record(g) for g in again] == [record(g) for g in games]
     # And once more: the text itself is stable.

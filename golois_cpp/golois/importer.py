@@ -84,8 +84,10 @@ def import_games(sources: Sequence[str | Path], out: str | Path, *, progress: bo
     summary = ImportSummary()
     start = time.perf_counter()
     total = total_input_bytes(sources)  # checks every source before anything is written
-    writer = _core.GamesWriter(str(out))
-    with tqdm(total=total, unit="B", unit_scale=True, disable=not progress, desc="importing") as bar:
+    # Leaving the block by an exception (NothingImported below, an interrupt)
+    # discards the temporary file at once; a clean exit renames it onto `out`.
+    with _core.GamesWriter(str(out)) as writer, \
+            tqdm(total=total, unit="B", unit_scale=True, disable=not progress, desc="importing") as bar:
         for document in iter_sgf_documents(sources, on_bytes=bar.update, ignored=summary.ignored_files):
             if document.text is None:
                 summary.skipped.add(document.error or "unreadable file", document.name)
@@ -102,13 +104,11 @@ def import_games(sources: Sequence[str | Path], out: str | Path, *, progress: bo
                 summary.games_written += 1
                 summary.positions += parsed.game.num_positions
             bar.set_postfix(games=summary.games_written, skipped=sum(summary.skipped.values()), refresh=False)
+        if summary.games_written == 0:
+            if not summary.skipped and not summary.games_read:
+                ignored = sum(summary.ignored_files.values())
+                raise NothingImported("no SGF files found in " + ", ".join(str(s) for s in sources)
+                                      + (f" ({ignored:,} other files ignored)" if ignored else ""))
+            raise NothingImported(f"no usable game in the sources; skipped: {summary.reasons_in_words()}")
     summary.seconds = time.perf_counter() - start
-    if summary.games_written == 0:
-        del writer  # removes the temporary file
-        if not summary.skipped and not summary.games_read:
-            ignored = sum(summary.ignored_files.values())
-            raise NothingImported("no SGF files found in " + ", ".join(str(s) for s in sources)
-                                  + (f" ({ignored:,} other files ignored)" if ignored else ""))
-        raise NothingImported(f"no usable game in the sources; skipped: {summary.reasons_in_words()}")
-    writer.close()
     return summary

@@ -355,9 +355,14 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init<const std::string&>())
       .def("add", &GamesWriter::add)
       .def("close", &GamesWriter::close)
+      .def("discard", &GamesWriter::discard, "Removes the temporary file; nothing appears at the path.")
       .def_property_readonly("count", &GamesWriter::count)
       .def("__enter__", [](GamesWriter& w) -> GamesWriter& { return w; }, py::return_value_policy::reference)
       .def("__exit__", [](GamesWriter& w, py::object type, py::object, py::object) {
-        if (type.is_none()) w.close();
+        if (type.is_none()) {
+          w.close();
+        } else {
+          w.discard();
+        }
       });
 }

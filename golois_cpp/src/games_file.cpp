@@ -34,10 +34,6 @@ constexpr uint8_t kHasValues = 1;
 constexpr uint8_t kHasScores = 2;
 constexpr uint8_t kNoOutcomeValues = 4;  // GameRecord::outcome_is_value is false
 
-[[noreturn]] void fail(const std::string& path, const std::string& why) {
-  throw std::runtime_error(path + ": " + why);
-}
-
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
@@ -45,25 +41,25 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 
 File open_or_fail(const std::string& path, const char* mode) {
   File f(std::fopen(path.c_str(), mode));
-  if (!f) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  if (!f) file_error(path, std::string("cannot open: ") + std::strerror(errno));
   return f;
 }
 
 void read_exact(std::FILE* f, void* out, size_t size, const std::string& path) {
-  if (size && std::fread(out, 1, size, f) != size) fail(path, "truncated file");
+  if (size && std::fread(out, 1, size, f) != size) file_error(path, "truncated file");
 }
 
 void check_code(uint16_t code, bool is_move, const std::string& path) {
   const int point = move_point(code), colour = move_color(code);
-  if (colour != kBlack && colour != kWhite) fail(path, "corrupt game record (bad colour)");
-  if (point > kPass || (!is_move && point == kPass)) fail(path, "corrupt game record (bad point)");
+  if (colour != kBlack && colour != kWhite) file_error(path, "corrupt game record (bad colour)");
+  if (point > kPass || (!is_move && point == kPass)) file_error(path, "corrupt game record (bad point)");
 }
 
 GameRecord read_binary_game(std::FILE* f, const std::string& path) {
   BinaryGameHeader h;
   read_exact(f, &h, sizeof h, path);
   if (h.result > static_cast<uint8_t>(Result::kDraw) || h.moves > kMaxGameMoves || h.setup > kPoints)
-    fail(path, "corrupt game record");
+    file_error(path, "corrupt game record");
   GameRecord g;
   g.komi = h.komi;
   g.result = static_cast<Result>(h.result);
@@ -94,17 +90,17 @@ GameRecord read_binary_game(std::FILE* f, const std::string& path) {
 BinaryHeader read_binary_header(std::FILE* f, const std::string& path) {
   BinaryHeader h;
   read_exact(f, &h, sizeof h, path);
-  if (std::memcmp(h.magic, kGamesMagic, 8) != 0) fail(path, "not a Golois games file");
-  if (h.version != 1) fail(path, "unsupported games file version " + std::to_string(h.version));
+  if (std::memcmp(h.magic, kGamesMagic, 8) != 0) file_error(path, "not a Golois games file");
+  if (h.version != 1) file_error(path, "unsupported games file version " + std::to_string(h.version));
   return h;
 }
 
 std::vector<uint64_t> read_index(std::FILE* f, const BinaryHeader& h, const std::string& path) {
-  if (std::fseek(f, 0, SEEK_END) != 0) fail(path, "cannot seek");
+  if (std::fseek(f, 0, SEEK_END) != 0) file_error(path, "cannot seek");
   const uint64_t size = static_cast<uint64_t>(std::ftell(f));
   if (h.index_offset < sizeof h || h.index_offset > size || h.games > (size - h.index_offset) / 8)
-    fail(path, "corrupt or truncated file (the index does not fit)");
-  if (std::fseek(f, static_cast<long>(h.index_offset), SEEK_SET) != 0) fail(path, "truncated file");
+    file_error(path, "corrupt or truncated file (the index does not fit)");
+  if (std::fseek(f, static_cast<long>(h.index_offset), SEEK_SET) != 0) file_error(path, "truncated file");
   std::vector<uint64_t> offsets(h.games);
   read_exact(f, offsets.data(), offsets.size() * 8, path);
   return offsets;
@@ -135,7 +131,7 @@ class TokenReader {
   // The next token; fails at the end of the file, naming what was expected.
   std::string_view token(const char* what) {
     const std::string_view t = next();
-    if (t.empty()) fail(path_, "line " + std::to_string(line_) + ": expected " + what + ", found the end of the file");
+    if (t.empty()) file_error(path_, "line " + std::to_string(line_) + ": expected " + what + ", found the end of the file");
     return t;
   }
 
@@ -145,7 +141,7 @@ class TokenReader {
     T value{};
     const auto [end, err] = std::from_chars(t.data(), t.data() + t.size(), value);
     if (t.empty() || err != std::errc() || end != t.data() + t.size())
-      fail(path_, "line " + std::to_string(line_) + ": expected " + what + ", found '" + printable(t, 20) +
+      file_error(path_, "line " + std::to_string(line_) + ": expected " + what + ", found '" + printable(t, 20) +
                       "'");
     return value;
   }
@@ -205,7 +201,7 @@ void report(const Progress& progress, size_t done, size_t total) {
 void read_text_games(std::FILE* f, const std::string& path, const GameSink& sink, const Progress& progress) {
   TokenReader in(f, path);
   const auto games = in.number<int64_t>("the number of games");
-  if (games < 0) fail(path, "negative number of games");
+  if (games < 0) file_error(path, "negative number of games");
   for (int64_t i = 0; i < games; ++i) {
     report(progress, static_cast<size_t>(i), static_cast<size_t>(games));
     GameRecord g;
@@ -214,7 +210,7 @@ void read_text_games(std::FILE* f, const std::string& path, const GameSink& sink
     g.result = read_winner(in);
     const int moves = in.number<int>("number of moves");
     if (moves < 0 || static_cast<size_t>(moves) > kMaxGameMoves)
-      fail(path, "game " + std::to_string(i + 1) + ": bad number of moves (" + std::to_string(moves) + ")");
+      file_error(path, "game " + std::to_string(i + 1) + ": bad number of moves (" + std::to_string(moves) + ")");
     g.moves.reserve(moves);
     for (int m = 0; m < moves; ++m) {
       GameMove move;
@@ -223,7 +219,7 @@ void read_text_games(std::FILE* f, const std::string& path, const GameSink& sink
       move.value = in.number<float>("move value");
       move.score = in.number<float>("move score");
       if (move.point < 0 || move.point > kPass || (colour != 0 && colour != 1))
-        fail(path, "game " + std::to_string(i + 1) + ": bad move " + std::to_string(m + 1));
+        file_error(path, "game " + std::to_string(i + 1) + ": bad move " + std::to_string(m + 1));
       move.color = colour == 1 ? kBlack : kWhite;
       if (move.value < 0.0f) move.value = -1.0f;
       g.moves.push_back(move);
@@ -282,30 +278,24 @@ GamesFile::~GamesFile() { std::fclose(file_); }
 
 GameRecord GamesFile::read(size_t i) const {
   if (i >= offsets_.size()) throw std::out_of_range("game index out of range");
-  if (std::fseek(file_, static_cast<long>(offsets_[i]), SEEK_SET) != 0) fail(path_, "truncated file");
+  if (std::fseek(file_, static_cast<long>(offsets_[i]), SEEK_SET) != 0) file_error(path_, "truncated file");
   return read_binary_game(file_, path_);
 }
 
-GamesWriter::GamesWriter(const std::string& path)
-    : path_(path), tmp_path_(path + ".tmp"), file_(open_or_fail(tmp_path_, "wb").release()) {
+GamesWriter::GamesWriter(const std::string& path) : out_(path, "wb") {
   const BinaryHeader placeholder{};
   write(&placeholder, sizeof placeholder);
 }
 
-GamesWriter::~GamesWriter() {
-  if (file_) {
-    std::fclose(file_);
-    std::remove(tmp_path_.c_str());
-  }
-}
-
 void GamesWriter::write(const void* data, size_t size) {
-  if (size && std::fwrite(data, 1, size, file_) != size) fail(tmp_path_, std::string("write failed: ") + std::strerror(errno));
+  if (size && std::fwrite(data, 1, size, out_.get()) != size) {
+    file_error(out_.name(), std::string("write failed: ") + std::strerror(errno));
+  }
   position_ += size;
 }
 
 void GamesWriter::add(const GameRecord& game) {
-  if (!file_) throw std::logic_error("games file already closed");
+  if (!out_.get()) throw std::logic_error("games file already closed");
   check_writable(game);
   BinaryGameHeader h{game.komi, static_cast<uint8_t>(game.result),
                      static_cast<uint8_t>(game.outcome_is_value ? 0 : kNoOutcomeValues),
@@ -329,44 +319,39 @@ void GamesWriter::add(const GameRecord& game) {
 }
 
 void GamesWriter::close() {
-  if (!file_) return;
+  if (!out_.get()) return;
   BinaryHeader h{};
   std::memcpy(h.magic, kGamesMagic, 8);
   h.version = 1;
   h.games = offsets_.size();
   h.index_offset = position_;
   write(offsets_.data(), offsets_.size() * 8);
-  const bool ok = std::fseek(file_, 0, SEEK_SET) == 0 && std::fwrite(&h, sizeof h, 1, file_) == 1;
-  const bool closed = std::fclose(file_) == 0;
-  file_ = nullptr;
-  if (!ok || !closed) {
-    std::remove(tmp_path_.c_str());
-    fail(tmp_path_, "write failed");
+  if (std::fseek(out_.get(), 0, SEEK_SET) != 0 || std::fwrite(&h, sizeof h, 1, out_.get()) != 1) {
+    const std::string name = out_.name();
+    out_.discard();
+    file_error(name, "write failed");
   }
-  if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) fail(path_, std::string("cannot rename: ") + std::strerror(errno));
+  out_.commit();
 }
 
 void write_text_games(const std::string& path, const std::vector<GameRecord>& games) {
   for (const GameRecord& g : games) check_writable(g);
-  const std::string tmp = path + ".tmp";
-  {
-    File f = open_or_fail(tmp, "w");
-    std::string line = std::to_string(games.size()) + "\n";
-    for (const GameRecord& g : games) {
-      line += float_text(g.komi) + " " + std::to_string(winner_code(g.result)) + " " +
-              std::to_string(g.setup.size() + g.moves.size());
-      for (const Stone& s : g.setup) line += " " + std::to_string(s.point) + (s.color == kBlack ? " 1" : " 0") + " -1 0";
-      for (size_t i = 0; i < g.moves.size(); ++i) {
-        const GameMove& m = g.moves[i];
-        line += " " + std::to_string(m.point) + (m.color == kBlack ? " 1 " : " 0 ") + float_text(g.value_target(i)) +
-                " " + float_text(m.score);
-      }
-      line += "\n";
-      if (std::fputs(line.c_str(), f.get()) < 0) fail(tmp, "write failed");
-      line.clear();
+  TempFile out(path, "w");
+  std::string line = std::to_string(games.size()) + "\n";
+  for (const GameRecord& g : games) {
+    line += float_text(g.komi) + " " + std::to_string(winner_code(g.result)) + " " +
+            std::to_string(g.setup.size() + g.moves.size());
+    for (const Stone& s : g.setup) line += " " + std::to_string(s.point) + (s.color == kBlack ? " 1" : " 0") + " -1 0";
+    for (size_t i = 0; i < g.moves.size(); ++i) {
+      const GameMove& m = g.moves[i];
+      line += " " + std::to_string(m.point) + (m.color == kBlack ? " 1 " : " 0 ") + float_text(g.value_target(i)) +
+              " " + float_text(m.score);
     }
+    line += "\n";
+    if (std::fputs(line.c_str(), out.get()) < 0) file_error(out.name(), "write failed");
+    line.clear();
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(path, std::string("cannot rename: ") + std::strerror(errno));
+  out.commit();
 }
 
 }  // namespace golois

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "game.h"
+#include "temp_file.h"
 
 namespace golois {
 
@@ -47,22 +48,22 @@ class GamesFile {
   std::vector<uint64_t> offsets_;
 };
 
-// Writes a binary games file. Games go to "<path>.tmp", renamed to `path`
-// by close(), so an interrupted import never leaves a half-written file.
+// Writes a binary games file. Games go to a temporary file beside `path`,
+// renamed to `path` by close(), so an interrupted import never leaves a
+// half-written file; discard() (or destruction before close()) removes it.
 class GamesWriter {
  public:
   explicit GamesWriter(const std::string& path);
-  ~GamesWriter();
   GamesWriter(const GamesWriter&) = delete;
   GamesWriter& operator=(const GamesWriter&) = delete;
   void add(const GameRecord& game);
   void close();
+  void discard() { out_.discard(); }
   size_t count() const { return offsets_.size(); }
 
  private:
   void write(const void* data, size_t size);
-  std::string path_, tmp_path_;
-  std::FILE* file_;
+  TempFile out_;
   uint64_t position_ = 0;
   std::vector<uint64_t> offsets_;
 };
