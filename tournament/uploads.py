@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from golois.errors import GoloisError
+from golois.files import sha256_file
 from golois.network import DEFAULT_NETWORK
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
@@ -193,24 +194,30 @@ def deactivate_network(network: Network, key: str | None) -> None:
 def register_bundled_network(db: Database, config: ServerConfig, log: Callable[[str], None] = print) -> None:
     """At start: the bundled default network is a network of team `golois`, its newest file the current version.
 
-    It is the ratings' anchor. It is checked like any upload (once per file).
+    It is the ratings' anchor. It is checked like any upload (once per file),
+    before it is stored; storing and recording it hold the store's lock, as an
+    upload does, so a refused upload of the same file cannot take it back meanwhile.
     """
     store = NetworkStore(config.networks_dir)
+    digest = sha256_file(DEFAULT_NETWORK)
     with db.session() as session:
         network = session.scalar(select(Network).where(Network.bundled.is_(True)))
-        digest = store.add(DEFAULT_NETWORK, keep_source=True)
         if network is not None and network.current and network.current.sha256 == digest:
+            with store.locked():
+                store.add(DEFAULT_NETWORK, keep_source=True)  # again if the store lost it
             return
     log("registering the bundled default network (its checks take a few seconds, once)")
-    verdict = check_upload(store.path(digest), config.cache_dir, config.check_seconds, config.check_memory_mb)
+    verdict = check_upload(DEFAULT_NETWORK, config.cache_dir, config.check_seconds, config.check_memory_mb)
     if not verdict.accepted:
         raise GoloisError(f"the bundled network fails its own checks: {verdict.reason}")
-    try:
-        with db.session() as session:
-            team = session.scalar(select(Team).where(Team.name == BUNDLED_TEAM))
-            if team is None:  # its key is never shown; the admin can issue one
-                team = Team(name=BUNDLED_TEAM, key_hash=hash_key(secrets.token_urlsafe(18)))
-                session.add(team)
-            add_version(session, team, BUNDLED_NAME, digest, DEFAULT_NETWORK.stat().st_size, verdict)
-    except IntegrityError:
-        pass  # another server process registered it at the same moment
+    with store.locked():
+        store.add(DEFAULT_NETWORK, keep_source=True)
+        try:
+            with db.session() as session:
+                team = session.scalar(select(Team).where(Team.name == BUNDLED_TEAM))
+                if team is None:  # its key is never shown; the admin can issue one
+                    team = Team(name=BUNDLED_TEAM, key_hash=hash_key(secrets.token_urlsafe(18)))
+                    session.add(team)
+                add_version(session, team, BUNDLED_NAME, digest, DEFAULT_NETWORK.stat().st_size, verdict)
+        except IntegrityError:
+            pass  # another server process registered it at the same moment

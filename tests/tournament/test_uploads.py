@@ -242,3 +242,15 @@ def test_the_checker_takes_a_relative_path(networks, tmp_path, monkeypatch):
     monkeypatch.chdir(networks["good0"].parent)
     verdict = check_upload(Path(networks["good0"].name), tmp_path / "cache", 180, 6144)
     assert verdict.accepted, verdict.reason
+
+
+def test_a_new_start_puts_back_a_lost_bundled_file_without_checking_or_recording_it_again(config, database):
+    from golois.tournament.uploads import register_bundled_network
+
+    (bundled,) = stored_files(config)
+    bundled.unlink()  # e.g. the data folder restored from an old backup
+    messages: list[str] = []
+    register_bundled_network(database, config, log=messages.append)
+    assert stored_files(config) == [bundled]
+    assert messages == []  # recorded already: its checks do not run again
+    assert count_rows(database, NetworkVersion) == 1
