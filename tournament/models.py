@@ -241,8 +241,14 @@ class PlayGame(Base):
     think_lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Bumped by every change through the ORM, which checks it in the UPDATE: of a visitor's move or
+    # resignation and the engine's answer saved at the same moment, the later fails (StaleDataError)
+    # instead of overwriting the other (SQLite has no row locks).
+    revision: Mapped[int] = mapped_column(Integer, server_default="0")
 
     version: Mapped[NetworkVersion] = relationship()
+
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class ScheduleRun(Base):

@@ -24,6 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from golois import BLACK, WHITE
 from golois.tournament.db import Database
@@ -127,6 +128,8 @@ class ThinkingService:
                 except Exception as error:  # noqa: BLE001 - the visitor must hear why
                     game.error = f"the engine could not answer: {str(error)[:300] or type(error).__name__}"
                     finish(game, BLACK if game.human == "B" else WHITE, "engine failure")
+        except StaleDataError:
+            pass  # the visitor resigned between our read and our write: the answer is moot
         finally:
             with self.lock:
                 self.in_flight -= 1

@@ -119,6 +119,28 @@ def test_resigning_ends_the_game(play_client):
     assert play_client.post(f"/api/play/{token}/resign").status_code == 400
 
 
+def test_a_move_saved_after_another_change_to_the_game_is_refused_not_mixed_in(play_client, database,
+                                                                               monkeypatch):
+    # The game is resigned in another tab (or the engine's answer is saved) between the moment this
+    # request reads the game and the moment it writes its move: the move must not overwrite that.
+    from golois.tournament.blueprints import play as play_pages
+    from golois.tournament.play import human_move, resign
+
+    def meanwhile_resigned_elsewhere(game: PlayGame, vertex: str) -> None:
+        human_move(game, vertex)
+        with database.session() as session:
+            resign(session.scalar(select(PlayGame).where(PlayGame.token == game.token)))
+
+    token = start(play_client)
+    monkeypatch.setattr(play_pages, "human_move", meanwhile_resigned_elsewhere)
+    response = move(play_client, token, "D4")
+    assert response.status_code == 409
+    body = response.get_json()
+    assert "changed meanwhile" in body["refused"]
+    assert body["status"] == "finished" and body["result"] == "W+R" and body["moves"] == 0
+    assert state(play_client, token) == {key: value for key, value in body.items() if key != "refused"}
+
+
 def test_with_handicap_the_engine_as_white_moves_first(play_client):
     token = start(play_client, handicap="4", komi="0.5")
     first = state(play_client, token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from golois import DEFAULT_KOMI
 from golois.tournament.db import get_or_404, get_session
@@ -28,6 +29,22 @@ def _game(token: str) -> PlayGame:
     if game is None:
         abort(404, "no such game (games are reached by the address given when they start)")
     return game
+
+
+def _save(game: PlayGame):
+    """Commits the visitor's change: the game's new state, or 409 when it changed meanwhile.
+
+    The engine's answer, or the same game in another tab, may have been saved
+    since this request read the game (see PlayGame.revision): then nothing of
+    this request is kept and the visitor sees the game as it now is.
+    """
+    try:
+        get_session().commit()
+    except StaleDataError:
+        get_session().rollback()
+        now = _game(game.token)
+        return jsonify(state_dict(now) | {"refused": "the game changed meanwhile; here it is as it now stands"}), 409
+    return jsonify(state_dict(game))
 
 
 def _think() -> None:
@@ -85,14 +102,13 @@ def move(token: str):
         human_move(game, vertex)
     except PlayError as error:
         return jsonify(state_dict(game) | {"refused": str(error)}), 400
-    get_session().commit()
+    answer = _save(game)
     _think()
-    return jsonify(state_dict(game))
+    return answer
 
 
 @bp.post("/api/play/<token>/resign")
 def resign_game(token: str):
     game = _game(token)
     resign(game)
-    get_session().commit()
-    return jsonify(state_dict(game))
+    return _save(game)
