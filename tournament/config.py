@@ -11,6 +11,7 @@ from golois.files import write_atomic
 
 DATA_ENV = "GOLOIS_DATA"
 DEFAULT_DATA = Path("golois-data")
+LEASE_SECONDS = 300.0  # a game's claim not renewed for this long goes to another runner
 
 
 @dataclass
@@ -32,7 +33,7 @@ class ServerConfig:
     check_memory_mb: int = 6144          # address-space limit of the checking process
     cache: Path | None = None            # conversion cache; default <data>/cache
     play_engines: int = 2                # engine processes for games in the browser (0: none in this process)
-    lease_seconds: float = 300.0         # a game's claim not renewed for this long goes to another runner
+    lease_seconds: float = LEASE_SECONDS
     broker: str = ""                     # Celery broker (redis://HOST) to play tournaments on workers
     worker_token: str = ""               # workers authenticate with it to fetch network files
     site_url: str = ""                   # the site's public address, for links in e-mails
@@ -61,7 +62,7 @@ class ServerConfig:
             "admin_password": os.environ.get("GOLOIS_ADMIN_PASSWORD") or None,
             "cache": cache if cache not in ("", "off") else None,
             "play_engines": int(os.environ.get("GOLOIS_PLAY_ENGINES", "2")),
-            "lease_seconds": float(os.environ.get("GOLOIS_LEASE_SECONDS", "300")),
+            "lease_seconds": float(os.environ.get("GOLOIS_LEASE_SECONDS", LEASE_SECONDS)),
             "broker": os.environ.get("GOLOIS_BROKER", ""),
             "worker_token": os.environ.get("GOLOIS_WORKER_TOKEN", ""),
             "site_url": os.environ.get("GOLOIS_SITE_URL", ""),

@@ -22,6 +22,7 @@ site shows it beside its games and its losses on time.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import socket
 import sys
@@ -97,23 +98,28 @@ def dispatch_tournament(db: Database, config: ServerConfig, settings: Tournament
         f"{counts['finished']} of {total} games played")
     bar = tqdm(total=total, initial=counts["finished"], unit="game", disable=not progress,
                desc=f"tournament {tournament.id}")
-    sent: set[int] = set()
+    sent: dict[int, dt.datetime] = {}  # game id -> when its last message went out
     try:
         while True:
             now = utcnow()
             with db.session() as session:
-                ready = session.scalars(select(Game.id).where(
+                ready = session.execute(select(Game.id, Game.status, Game.attempt, Game.lease_until).where(
                     Game.tournament_id == tournament.id,
                     or_(Game.status == "pending", and_(Game.status == "running", Game.lease_until < now)))).all()
-            for game_id in ready:
-                with db.session() as session:
-                    game = session.get(Game, game_id)
-                    lost, attempts = game.status == "running", game.attempt  # lost: its worker stopped renewing
+            # A message delivered to a worker that died before claiming its game is in no queue and
+            # under no lease (Redis gives it back only after its visibility timeout, an hour). So once
+            # the queue is empty, a game still unclaimed a lease after its message went out is sent
+            # again: a duplicate finds its game taken or finished and does nothing.
+            overdue = now - dt.timedelta(seconds=config.lease_seconds)
+            if any(sent.get(game_id, now) < overdue for game_id, *_ in ready) and _queued_messages(app) == 0:
+                sent = {game_id: when for game_id, when in sent.items() if when >= overdue}
+            for game_id, status, attempts, lease_until in ready:
                 if attempts >= MAX_ATTEMPTS:
                     _record_void(db, tournament.id, game_id, attempts)
-                elif game_id not in sent or lost:
+                # A running game here lost its worker (its lease ran out): send it again, once.
+                elif game_id not in sent or (status == "running" and sent[game_id] < lease_until):
                     app.send_task(TASK, args=[game_id], queue=QUEUE)
-                    sent.add(game_id)
+                    sent[game_id] = utcnow()
             finished = game_counts(db, tournament.id)["finished"]
             bar.update(finished - bar.n)
             if finished == total:
@@ -124,6 +130,12 @@ def dispatch_tournament(db: Database, config: ServerConfig, settings: Tournament
     send_results(db, config)
     with db.session() as session:
         return session.get(Tournament, tournament.id)
+
+
+def _queued_messages(app) -> int:
+    """Messages of the games queue not yet delivered to a worker."""
+    with app.connection_for_read() as connection:
+        return connection.default_channel.queue_declare(QUEUE).message_count
 
 
 def _record_void(db: Database, tournament_id: int, game_id: int, attempts: int) -> None:

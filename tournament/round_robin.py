@@ -30,10 +30,9 @@ from sqlalchemy.exc import IntegrityError
 from golois.engine.match import MatchSettings
 from golois.engine.openings import opening_for
 from golois.errors import GoloisError
+from golois.tournament.config import LEASE_SECONDS
 from golois.tournament.db import Database
 from golois.tournament.models import Entry, Game, Network, Tournament, utcnow
-
-LEASE_SECONDS = 300.0  # a claim not renewed for this long is free for another runner
 
 
 class TournamentError(GoloisError):

@@ -13,6 +13,7 @@ import pytest
 from conftest import LiveServer, _free_port, add_network, wait_for
 from sqlalchemy import select
 
+from golois.tournament.distributed import QUEUE
 from golois.tournament.models import Game, Tournament, Worker
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -108,6 +109,37 @@ def test_two_workers_one_killed_every_game_recorded_exactly_once(server, redis_u
     assert len(fetched) >= 2
     page = live_page(live.url + "/workers")
     assert "Playouts / CPU s" in page and victim in page
+
+
+def test_games_whose_messages_were_lost_before_any_claim_are_sent_again(server, redis_url, networks, tmp_path):
+    # As when the worker they were delivered to dies before claiming them: the messages are gone,
+    # the games are still pending and no lease will ever run out for them.
+    import redis
+
+    config, database, live = server
+    add_network(database, config, networks["good0"], "team0")
+    env = os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_LEASE_SECONDS": "10"}
+    dispatcher = subprocess.Popen([sys.executable, "-m", "golois.cli", "tournament", "run", "--data",
+                                   str(config.data_dir), "--broker", redis_url, "--playouts", "2", "--max-moves", "60",
+                                   "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    broker = redis.Redis.from_url(redis_url)
+    worker = None
+    try:
+        wait_for(lambda: broker.llen(QUEUE) == 2, timeout=120, what="the two games' messages")
+        broker.delete(QUEUE)
+        worker = start_worker(tmp_path / "worker", redis_url, live.url, config)
+        out, err = dispatcher.communicate(timeout=300)
+        assert dispatcher.returncode == 0, err[-3000:]
+    finally:
+        if worker is not None and worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        if dispatcher.poll() is None:
+            dispatcher.kill()
+            dispatcher.wait()
+    with database.session() as session:
+        games = session.scalars(select(Game)).all()
+    assert len(games) == 2 and all(g.status == "finished" and g.sgf for g in games)
 
 
 def live_page(url: str) -> str:
