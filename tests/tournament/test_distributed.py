@@ -56,12 +56,35 @@ def server(make_config):
     app.extensions["golois_db"].dispose()
 
 
+def _env(config) -> dict[str, str]:
+    return os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_LEASE_SECONDS": "10"}
+
+
 def start_worker(folder: Path, broker: str, url: str, config) -> subprocess.Popen:
-    env = os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_LEASE_SECONDS": "10"}
     return subprocess.Popen([sys.executable, "-m", "golois.cli", "worker", "--broker", broker, "--server", url,
-                             "--token", TOKEN, "--concurrency", "1", "--data", str(folder)], env=env,
+                             "--token", TOKEN, "--concurrency", "1", "--data", str(folder)], env=_env(config),
                             stdout=subprocess.DEVNULL, stderr=open(folder.with_suffix(".log"), "w"),  # noqa: SIM115
                             start_new_session=True)
+
+
+def start_dispatcher(config, broker: str, max_moves: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "golois.cli", "tournament", "run", "--data", str(config.data_dir),
+                             "--broker", broker, "--playouts", "2", "--max-moves", str(max_moves), "--quiet"],
+                            env=_env(config), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def finish(dispatcher: subprocess.Popen, timeout: float) -> None:
+    _out, err = dispatcher.communicate(timeout=timeout)
+    assert dispatcher.returncode == 0, err[-3000:]
+
+
+def stop(*processes: subprocess.Popen | None) -> None:
+    """Kills what is still running, with its engines (each runs in a process group of its own)."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def test_two_workers_one_killed_every_game_recorded_exactly_once(server, redis_url, networks, tmp_path):
@@ -69,10 +92,7 @@ def test_two_workers_one_killed_every_game_recorded_exactly_once(server, redis_u
     for i in range(3):
         add_network(database, config, networks[f"good{i}"], f"team{i}")
     workers = [start_worker(tmp_path / f"worker{i}", redis_url, live.url, config) for i in range(2)]
-    env = os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_LEASE_SECONDS": "10"}
-    dispatcher = subprocess.Popen([sys.executable, "-m", "golois.cli", "tournament", "run", "--data",
-                                   str(config.data_dir), "--broker", redis_url, "--playouts", "2", "--max-moves", "200",
-                                   "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    dispatcher = start_dispatcher(config, redis_url, max_moves=200)
     try:
         def a_game_in_progress_on_the_first_worker():
             with database.session() as session:
@@ -86,16 +106,9 @@ def test_two_workers_one_killed_every_game_recorded_exactly_once(server, redis_u
                                        what="a game on the first worker")
         os.killpg(workers[0].pid, signal.SIGKILL)  # the worker and its engines die mid-game
         workers[0].wait()
-        out, err = dispatcher.communicate(timeout=600)
-        assert dispatcher.returncode == 0, err[-3000:]
+        finish(dispatcher, timeout=600)
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait()
-        if dispatcher.poll() is None:
-            dispatcher.kill()
-            dispatcher.wait()
+        stop(*workers, dispatcher)
     with database.session() as session:
         tournament = session.scalar(select(Tournament))
         games = session.scalars(select(Game).where(Game.tournament_id == tournament.id)).all()
@@ -118,25 +131,16 @@ def test_games_whose_messages_were_lost_before_any_claim_are_sent_again(server, 
 
     config, database, live = server
     add_network(database, config, networks["good0"], "team0")
-    env = os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_LEASE_SECONDS": "10"}
-    dispatcher = subprocess.Popen([sys.executable, "-m", "golois.cli", "tournament", "run", "--data",
-                                   str(config.data_dir), "--broker", redis_url, "--playouts", "2", "--max-moves", "60",
-                                   "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    dispatcher = start_dispatcher(config, redis_url, max_moves=60)
     broker = redis.Redis.from_url(redis_url)
     worker = None
     try:
         wait_for(lambda: broker.llen(QUEUE) == 2, timeout=120, what="the two games' messages")
         broker.delete(QUEUE)
         worker = start_worker(tmp_path / "worker", redis_url, live.url, config)
-        out, err = dispatcher.communicate(timeout=300)
-        assert dispatcher.returncode == 0, err[-3000:]
+        finish(dispatcher, timeout=300)
     finally:
-        if worker is not None and worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-        if dispatcher.poll() is None:
-            dispatcher.kill()
-            dispatcher.wait()
+        stop(worker, dispatcher)
     with database.session() as session:
         games = session.scalars(select(Game)).all()
     assert len(games) == 2 and all(g.status == "finished" and g.sgf for g in games)
