@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from golois.errors import GoloisError
 from golois.files import write_atomic
 
 DATA_ENV = "GOLOIS_DATA"
 DEFAULT_DATA = Path("golois-data")
 LEASE_SECONDS = 300.0  # a game's claim not renewed for this long goes to another runner
+
+
+def _cache_folder(value: str) -> str | None:
+    return None if value == "off" else value
+
+
+def _flag(value: str) -> bool:
+    return value not in ("0", "no")
 
 
 @dataclass
@@ -54,25 +65,19 @@ class ServerConfig:
 
     @classmethod
     def from_environment(cls, data_dir: str | Path | None = None, **overrides) -> ServerConfig:
-        """DATABASE_URL and the GOLOIS_* variables (see the README), with `overrides` on top."""
+        """DATABASE_URL and the GOLOIS_* variables (see the README), with `overrides` on top.
+
+        A variable that is unset or empty leaves the setting at its default above.
+        """
         folder = Path(data_dir or os.environ.get(DATA_ENV) or DEFAULT_DATA)
-        cache = os.environ.get("GOLOIS_CACHE", "")
-        settings = {
-            "database_url": os.environ.get("DATABASE_URL", ""),
-            "admin_password": os.environ.get("GOLOIS_ADMIN_PASSWORD") or None,
-            "cache": cache if cache not in ("", "off") else None,
-            "play_engines": int(os.environ.get("GOLOIS_PLAY_ENGINES", "2")),
-            "lease_seconds": float(os.environ.get("GOLOIS_LEASE_SECONDS", LEASE_SECONDS)),
-            "broker": os.environ.get("GOLOIS_BROKER", ""),
-            "worker_token": os.environ.get("GOLOIS_WORKER_TOKEN", ""),
-            "site_url": os.environ.get("GOLOIS_SITE_URL", ""),
-            "smtp_host": os.environ.get("GOLOIS_SMTP_HOST", ""),
-            "smtp_port": int(os.environ.get("GOLOIS_SMTP_PORT", "25")),
-            "smtp_user": os.environ.get("GOLOIS_SMTP_USER", ""),
-            "smtp_password": os.environ.get("GOLOIS_SMTP_PASSWORD", ""),
-            "smtp_sender": os.environ.get("GOLOIS_SMTP_FROM", "golois@localhost"),
-            "smtp_starttls": os.environ.get("GOLOIS_SMTP_STARTTLS", "") not in ("", "0", "no"),
-        }
+        settings = {}
+        for setting, (variable, convert) in ENVIRONMENT.items():
+            value = os.environ.get(variable, "")
+            if value:
+                try:
+                    settings[setting] = convert(value)
+                except ValueError:
+                    raise GoloisError(f"{variable}={value!r} is not a valid {convert.__name__}") from None
         settings.update(overrides)
         return cls(folder, **settings)
 
@@ -106,3 +111,22 @@ class ServerConfig:
                 write_atomic(key_file, secrets.token_hex(32))
                 key_file.chmod(0o600)
             self.secret_key = key_file.read_text().strip()
+
+
+# The server's environment variables: setting -> (variable, conversion of its text).
+ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "database_url": ("DATABASE_URL", str),
+    "admin_password": ("GOLOIS_ADMIN_PASSWORD", str),
+    "cache": ("GOLOIS_CACHE", _cache_folder),  # "off": the default folder
+    "play_engines": ("GOLOIS_PLAY_ENGINES", int),
+    "lease_seconds": ("GOLOIS_LEASE_SECONDS", float),
+    "broker": ("GOLOIS_BROKER", str),
+    "worker_token": ("GOLOIS_WORKER_TOKEN", str),
+    "site_url": ("GOLOIS_SITE_URL", str),
+    "smtp_host": ("GOLOIS_SMTP_HOST", str),
+    "smtp_port": ("GOLOIS_SMTP_PORT", int),
+    "smtp_user": ("GOLOIS_SMTP_USER", str),
+    "smtp_password": ("GOLOIS_SMTP_PASSWORD", str),
+    "smtp_sender": ("GOLOIS_SMTP_FROM", str),
+    "smtp_starttls": ("GOLOIS_SMTP_STARTTLS", _flag),
+}

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import time
 import urllib.request
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from conftest import _free_port, wait_for
 
+from golois.errors import GoloisError
+from golois.tournament.config import ENVIRONMENT, ServerConfig
 from golois.tournament.db import Database
 from golois.tournament.models import Base
 
@@ -74,3 +78,20 @@ def test_the_benches_report_beside_their_baselines(networks):
                             parallel=2, max_moves=20, log=lambda m: None)
     assert play["games"] == 2 and 0 < play["moves"] <= 40 and 0 < play["baseline"]["moves"] <= 40
     assert play["games_per_hour"] > 0 and play["baseline"]["games_per_hour"] > 0 and play["speedup"] > 0
+
+
+def test_the_environment_sets_the_servers_settings_and_unset_ones_keep_their_defaults(tmp_path, monkeypatch):
+    for _setting, (variable, _convert) in ENVIRONMENT.items():
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("GOLOIS_SMTP_HOST", "")  # empty: as if unset
+    defaults = ServerConfig(tmp_path)
+    assert dataclasses.asdict(ServerConfig.from_environment(tmp_path)) == dataclasses.asdict(defaults)
+    for variable, value in {"GOLOIS_PLAY_ENGINES": "5", "GOLOIS_LEASE_SECONDS": "12.5", "GOLOIS_SMTP_PORT": "2525",
+                            "GOLOIS_SMTP_STARTTLS": "yes", "GOLOIS_CACHE": "off", "GOLOIS_BROKER": "redis://h"}.items():
+        monkeypatch.setenv(variable, value)
+    config = ServerConfig.from_environment(tmp_path, broker="redis://other")
+    assert (config.play_engines, config.lease_seconds, config.smtp_port, config.smtp_starttls) == (5, 12.5, 2525, True)
+    assert config.cache_dir == tmp_path.resolve() / "cache" and config.broker == "redis://other"
+    monkeypatch.setenv("GOLOIS_PLAY_ENGINES", "two")
+    with pytest.raises(GoloisError, match="GOLOIS_PLAY_ENGINES='two' is not a valid int"):
+        ServerConfig.from_environment(tmp_path)
