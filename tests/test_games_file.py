@@ -5,7 +5,10 @@ and how golois.Dataset loads them."""
 from __future__ import annotations
 
 import gc
+import os
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +147,40 @@ def test_two_writers_of_the_same_path_do_not_share_a_temporary_file(tmp_path: Pa
     assert [record(g) for g in golois.read_games(str(path))] == [record(g) for g in GAMES]
     second.close()
     assert [record(g) for g in golois.read_games(str(path))] == [record(GAMES[0])]
+    assert list(tmp_path.iterdir()) == [path]
+
+
+FULL_DISK = """
+import resource, signal, sys
+import golois
+from conftest import make_random_games
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG) as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000))
+games = make_random_games(40, seed=5, min_moves=150, max_moves=200)
+for name in ("binary", "text"):
+    try:
+        if name == "binary":
+            with golois.GamesWriter(sys.argv[1]) as writer:
+                for game in games:
+                    writer.add(game)
+        else:
+            golois.write_text_games(sys.argv[1], games)
+    except RuntimeError as error:
+        print(name, error)
+"""
+
+
+def test_a_full_disk_is_a_clean_error_that_leaves_the_old_file_and_no_temporary_one(tmp_path: Path) -> None:
+    path = tmp_path / "games.data"
+    path.write_text("the previous games\n")
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).parent, env=os.environ | {"PYTHONPATH": str(Path(__file__).parent)})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["binary", "text"]
+    assert all("write failed: File too large" in line for line in lines), lines
+    assert path.read_text() == "the previous games\n"
     assert list(tmp_path.iterdir()) == [path]
 
 

@@ -99,6 +99,7 @@ def dispatch_tournament(db: Database, config: ServerConfig, settings: Tournament
     bar = tqdm(total=total, initial=counts["finished"], unit="game", disable=not progress,
                desc=f"tournament {tournament.id}")
     sent: dict[int, dt.datetime] = {}  # game id -> when its last message went out
+    next_queue_check = utcnow()
     try:
         while True:
             now = utcnow()
@@ -110,9 +111,12 @@ def dispatch_tournament(db: Database, config: ServerConfig, settings: Tournament
             # under no lease (Redis gives it back only after its visibility timeout, an hour). So once
             # the queue is empty, a game still unclaimed a lease after its message went out is sent
             # again: a duplicate finds its game taken or finished and does nothing.
+            # The queue is looked at a few times a lease at most (a full queue stays full for hours).
             overdue = now - dt.timedelta(seconds=config.lease_seconds)
-            if any(sent.get(game_id, now) < overdue for game_id, *_ in ready) and _queued_messages(app) == 0:
-                sent = {game_id: when for game_id, when in sent.items() if when >= overdue}
+            if now >= next_queue_check and any(sent.get(game_id, now) < overdue for game_id, *_ in ready):
+                next_queue_check = now + dt.timedelta(seconds=config.lease_seconds / 5)
+                if _queued_messages(app) == 0:
+                    sent = {game_id: when for game_id, when in sent.items() if when >= overdue}
             for game_id, status, attempts, lease_until in ready:
                 if attempts >= MAX_ATTEMPTS:
                     _record_void(db, tournament.id, game_id, attempts)
@@ -132,10 +136,17 @@ def dispatch_tournament(db: Database, config: ServerConfig, settings: Tournament
         return session.get(Tournament, tournament.id)
 
 
-def _queued_messages(app) -> int:
-    """Messages of the games queue not yet delivered to a worker."""
-    with app.connection_for_read() as connection:
-        return connection.default_channel.queue_declare(QUEUE).message_count
+def _queued_messages(app) -> int | None:
+    """Messages of the games queue not yet delivered to a worker; None when the broker does not say."""
+    from kombu.exceptions import ChannelError
+
+    try:
+        with app.connection_for_read() as connection:
+            return connection.default_channel.queue_declare(QUEUE, passive=True).message_count
+    except ChannelError:
+        return 0  # Redis drops an empty queue's key: no such queue is an empty queue
+    except Exception:  # noqa: BLE001 - a broker hiccup: no resending this round, the next check will tell
+        return None
 
 
 def _record_void(db: Database, tournament_id: int, game_id: int, attempts: int) -> None:

@@ -325,11 +325,14 @@ void GamesWriter::close() {
   h.version = 1;
   h.games = offsets_.size();
   h.index_offset = position_;
-  write(offsets_.data(), offsets_.size() * 8);
-  if (std::fseek(out_.get(), 0, SEEK_SET) != 0 || std::fwrite(&h, sizeof h, 1, out_.get()) != 1) {
-    const std::string name = out_.name();
-    out_.discard();
-    file_error(name, "write failed");
+  try {
+    write(offsets_.data(), offsets_.size() * 8);
+    if (std::fseek(out_.get(), 0, SEEK_SET) != 0 || std::fwrite(&h, sizeof h, 1, out_.get()) != 1) {
+      file_error(out_.name(), std::string("write failed: ") + std::strerror(errno));
+    }
+  } catch (...) {
+    out_.discard();  // a failed close leaves nothing behind (a disk full while writing the index)
+    throw;
   }
   out_.commit();
 }
@@ -348,7 +351,9 @@ void write_text_games(const std::string& path, const std::vector<GameRecord>& ga
               " " + float_text(m.score);
     }
     line += "\n";
-    if (std::fputs(line.c_str(), out.get()) < 0) file_error(out.name(), "write failed");
+    if (std::fputs(line.c_str(), out.get()) < 0) {
+      file_error(out.name(), std::string("write failed: ") + std::strerror(errno));
+    }
     line.clear();
   }
   out.commit();

@@ -47,18 +47,22 @@ void TempFile::discard() {
 
 void TempFile::commit() {
   if (!file_) throw std::logic_error("temporary file already closed");
-  const bool written = std::fflush(file_) == 0 && !std::ferror(file_);
-  const bool closed = std::fclose(file_) == 0;
+  int error = 0;
+  if (std::fflush(file_) != 0) {
+    error = errno;
+  } else if (std::ferror(file_)) {
+    error = EIO;  // an earlier buffered write failed; its errno is long gone
+  }
+  if (std::fclose(file_) != 0 && !error) error = errno;
   file_ = nullptr;
-  if (!written || !closed) {
-    const std::string why = std::strerror(errno);
+  if (error) {
     std::remove(name_.c_str());
-    file_error(name_, "write failed: " + why);
+    file_error(name_, std::string("write failed: ") + std::strerror(error));
   }
   if (std::rename(name_.c_str(), path_.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
+    error = errno;
     std::remove(name_.c_str());
-    file_error(path_, "cannot rename: " + why);
+    file_error(path_, std::string("cannot rename: ") + std::strerror(error));
   }
 }
 
