@@ -175,7 +175,7 @@ def test_a_full_disk_is_a_clean_error_that_leaves_the_old_file_and_no_temporary_
     path = tmp_path / "games.data"
     path.write_text("the previous games\n")
     done = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).parent, env=os.environ | {"PYTHONPATH": str(Path(__file__).parent)})
+                          env=os.environ | {"PYTHONPATH": str(Path(__file__).parent)})  # for conftest
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert [line.split()[0] for line in lines] == ["binary", "text"]
