@@ -96,7 +96,10 @@ def gtp_command(quiet: bool, **options) -> None:
     # GTP is a byte protocol: the engine reads bytes and decodes them itself, and writes UTF-8, whatever
     # the locale says.
     output = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n")
-    make_gtp_engine(waiting_for(loading), output, log=None if quiet else _log).run(sys.stdin.buffer)
+    # The reader thread reads the raw stream: after `quit` it is still blocked in a read when the
+    # interpreter ends, and a buffered stdin's lock, held by that read, aborts the exit (SIGABRT).
+    commands = getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
+    make_gtp_engine(waiting_for(loading), output, log=None if quiet else _log).run(commands)
 
 
 def _wrap_errors(function: Callable) -> Callable:

@@ -286,6 +286,21 @@ def test_the_end_of_input_ends_the_engine_even_mid_line() -> None:
     assert result.returncode == 0 and result.stdout.startswith(b"= Golois\n\n")
 
 
+def test_quit_ends_the_engine_cleanly_while_its_input_stays_open() -> None:
+    """GUIs and referees send quit and keep the pipe open: the engine must still exit with 0."""
+    engine = subprocess.Popen([sys.executable, "-m", "golois.cli", "gtp", "--playouts", "2", "-q"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        engine.stdin.write(b"name\nquit\n")
+        engine.stdin.flush()
+        stdout, stderr = engine.stdout.read(), engine.stderr.read()  # both end when the engine exits
+        assert engine.wait(timeout=300) == 0, stderr[-2000:]
+    finally:
+        engine.kill()
+        engine.stdin.close()
+    assert stdout == b"= Golois\n\n=\n\n" and b"Fatal" not in stderr
+
+
 def test_place_free_handicap_places_what_the_specification_allows(gtp) -> None:
     ok, vertices = gtp("place_free_handicap 12")
     assert ok and len(vertices.split()) == 12 and len(set(vertices.split())) == 12
