@@ -10,6 +10,11 @@ oneDNN and CUDA notices, and on a machine without a GPU an error-level
 "failed call to cuInit"), which its log-level variable does not silence.
 So stderr is pointed at /dev/null while TensorFlow loads and looks for
 devices, unless GOLOIS_VERBOSE is set. Python errors still reach the user.
+
+GOLOIS_KERAS_BACKEND=jax (or torch) builds the same networks with Keras 3
+on that backend instead, with `tf` None: for a borrowed GPU machine that has
+JAX but no TensorFlow (training/device_train.py). Everything else in Golois
+uses tf_keras.
 """
 
 from __future__ import annotations
@@ -41,11 +46,19 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
-with native_stderr_silenced():
-    import tensorflow as tf
-    import tf_keras as keras
+KERAS_BACKEND = os.environ.get("GOLOIS_KERAS_BACKEND")
 
-    tf.get_logger().setLevel("INFO" if VERBOSE else "ERROR")
-    tf.config.list_physical_devices()  # the GPU probe, and its cuInit error, happen now and quietly
+if KERAS_BACKEND:
+    os.environ["KERAS_BACKEND"] = KERAS_BACKEND
+    import keras
+
+    tf = None
+else:
+    with native_stderr_silenced():
+        import tensorflow as tf
+        import tf_keras as keras
+
+        tf.get_logger().setLevel("INFO" if VERBOSE else "ERROR")
+        tf.config.list_physical_devices()  # the GPU probe, and its cuInit error, happen now and quietly
 
 __all__ = ["keras", "native_stderr_silenced", "tf"]

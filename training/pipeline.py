@@ -31,7 +31,7 @@ from golois.network import BOARD_SHAPE
 Sample = tuple[np.ndarray, dict[str, np.ndarray]]
 
 KOMI_PLANES = slice(21, 31)  # plane 21 + k is all ones when int(komi) == k, k = 0..9
-_KOMI_ONE_HOT = np.eye(11, 10, dtype=np.float32)  # row 10: no komi plane set (komi outside 0..9.99)
+KOMI_ONE_HOT = np.eye(11, 10, dtype=np.float32)  # row 10: no komi plane set (komi outside 0..9.99)
 
 
 def ownership_target(end: np.ndarray) -> np.ndarray:
@@ -49,7 +49,7 @@ def training_sample(arrays: Batch, ownership: bool = False) -> Sample:
 
 def komi_planes(komi: float) -> np.ndarray:
     """The ten komi planes' values for `komi` (golois-format.md)."""
-    return _KOMI_ONE_HOT[int(komi)] if 0 <= komi < 10 else _KOMI_ONE_HOT[10]
+    return KOMI_ONE_HOT[int(komi)] if 0 <= komi < 10 else KOMI_ONE_HOT[10]
 
 
 def set_komi(boards: np.ndarray, komi: float) -> None:
@@ -57,9 +57,15 @@ def set_komi(boards: np.ndarray, komi: float) -> None:
     boards[..., KOMI_PLANES] = komi_planes(komi)
 
 
-def randomise_komi(boards: np.ndarray, rng: np.random.Generator) -> None:
-    """Gives each board a random komi one-hot, in place: one of the ten planes, or none, alike likely."""
-    boards[..., KOMI_PLANES] = _KOMI_ONE_HOT[rng.integers(0, 11, len(boards))][:, None, None, :]
+def random_komi_rows(seed: int, index: int, n: int) -> np.ndarray:
+    """For the n samples from `index`: which row of KOMI_ONE_HOT each gets (one of the ten planes, or none,
+    alike likely), drawn from `seed` and `index` so that a resumed run draws the same."""
+    return np.random.default_rng([seed, index]).integers(0, 11, n)
+
+
+def randomise_komi(boards: np.ndarray, rows: np.ndarray) -> None:
+    """Gives each board the komi one-hot of its row of KOMI_ONE_HOT, in place."""
+    boards[..., KOMI_PLANES] = KOMI_ONE_HOT[rows][:, None, None, :]
 
 
 def distinct_komi_planes(boards: np.ndarray) -> int:
@@ -75,13 +81,17 @@ class BatchStream:
     """
 
     def __init__(self, dataset: Dataset, batch_size: int, start: int = 0, depth: int = 4, threads: int = 1,
-                 ownership: bool = False, random_komi: bool = False, seed: int = 0) -> None:
+                 ownership: bool = False, random_komi: bool = False, seed: int = 0, stride: int = 1) -> None:
         """`ownership` adds the ownership target; `random_komi` randomises the komi planes of every sample
-        (drawn from `seed` and the sample's index, so a resumed run sees what it would have seen)."""
-        self.dataset, self.batch_size, self.start = dataset, batch_size, start
+        (drawn from `seed` and the sample's index, so a resumed run sees what it would have seen).
+        `stride` k: every k-th batch from `start` (k streams started one batch apart, read in turn, give
+        the batches of one stream, made by k producers)."""
+        if stride < 1:
+            raise ValueError(f"stride must be at least 1, not {stride}")
+        self.dataset, self.batch_size, self.start, self.stride = dataset, batch_size, start, stride
         self.threads, self.ownership, self.random_komi, self.seed = threads, ownership, random_komi, seed
         self.error: Exception | None = None
-        self._queue: queue.Queue[Sample] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._produce, name="golois-batches", daemon=True)
         self._start_lock = threading.Lock()
@@ -92,7 +102,7 @@ class BatchStream:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def __iter__(self) -> Iterator[Sample]:
+    def __iter__(self) -> Iterator[Any]:
         with self._start_lock:
             if self._thread.ident is None:
                 self._thread.start()
@@ -114,19 +124,20 @@ class BatchStream:
         index = self.start
         try:
             while not self._stop.is_set():
-                self._put(self._fill(index))
-                index += self.batch_size
+                self._put(self.make_item(index))
+                index += self.batch_size * self.stride
         except Exception as error:  # raised to the consumer by __iter__
             self.error = error
 
-    def _fill(self, index: int) -> Sample:
+    def make_item(self, index: int) -> Any:
+        """What the stream yields for the batch of samples from `index` (a subclass may yield another form)."""
         arrays = Batch.zeros(self.batch_size)  # fresh arrays: TensorFlow may still hold the previous ones
         self.dataset.get_batch(*arrays, index, threads=self.threads)
         if self.random_komi:
-            randomise_komi(arrays.input_data, np.random.default_rng([self.seed, index]))
+            randomise_komi(arrays.input_data, random_komi_rows(self.seed, index, self.batch_size))
         return training_sample(arrays, self.ownership)
 
-    def _put(self, item: Sample) -> None:
+    def _put(self, item: Any) -> None:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
