@@ -187,6 +187,7 @@ def train_on_device(run: Path, games: Path, weights: Path, out: Path, seconds: f
                 print(f"{elapsed:6.0f} s  step {steps:6d}  {steps * batch / elapsed:8.0f} samples/s  lr {rate:.5f}"
                       f"  loss {mean[0]:.4f}  policy acc {mean[4]:.4f}", flush=True)
     finally:
+        batches.close()
         for stream in streams:
             stream.close()
     for variable, value in zip(training_model.trainable_variables, trainable, strict=True):
