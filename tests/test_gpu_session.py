@@ -190,3 +190,15 @@ def test_the_device_trainer_end_to_end(tmp_path: Path) -> None:
     network = build_network(TINY)
     load_weights(network, tmp_path / "out" / "network.npz")
     check_probe(network, tmp_path / "out" / "network.npz")
+
+
+def test_gpu_session_refuses_what_is_not_a_run_or_not_its_network_and_writes_nothing(tmp_path: Path) -> None:
+    run = tiny_run(tmp_path)
+    save_weights(build_network(network_spec("residual", blocks=2, filters=8)), tmp_path / "other.npz")
+    cases = [(["export", str(tmp_path), str(tmp_path / "w.npz")], "not a run folder", tmp_path / "w.npz"),
+             (["import", str(run), str(tmp_path / "other.npz"), str(tmp_path / "out.h5")], "not this model's",
+              tmp_path / "out.h5")]
+    for args, message, never_written in cases:
+        done = subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert not never_written.exists()

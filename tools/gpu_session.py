@@ -12,7 +12,6 @@ tools/train_on_gpu.sh is what runs on the machine in between.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -22,13 +21,19 @@ from golois.network import check_parameter_limit, save_network
 from golois.network.framework import tf
 from golois.training.config import TrainConfig
 from golois.training.networks import build_network
+from golois.training.run_files import RunFiles
 from golois.training.trainer import build_models
-from golois.training.weights_transfer import check_probe, load_weights, save_weights
+from golois.training.weights_transfer import WeightsMismatch, check_probe, load_weights, save_weights
 
 
-def _config(run: Path) -> tuple[TrainConfig, int]:
-    state = json.loads((run / "state.json").read_text())
-    return TrainConfig.from_dict(state["config"]), state["epoch"]
+def _open_run(run: Path) -> tuple[RunFiles, TrainConfig, int]:
+    """The run's files, settings and last saved epoch; a clean error for a folder that is not a run."""
+    try:
+        files = RunFiles.of_folder(run)
+        state = files.read_state()
+    except (ValueError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    return files, TrainConfig.from_dict(state["config"]), state["epoch"]
 
 
 @click.group()
@@ -41,10 +46,10 @@ def cli() -> None:
 @click.argument("weights", type=click.Path(dir_okay=False, path_type=Path))
 def export(run: Path, weights: Path) -> None:
     """The run's latest checkpoint as WEIGHTS (.npz)."""
-    config, epoch = _config(run)
+    files, config, epoch = _open_run(run)
     _, training_model = build_models(config)
     checkpoint = tf.train.Checkpoint(model=training_model)
-    checkpoint.restore(str(run / "checkpoints" / f"ckpt-{epoch}")).assert_existing_objects_matched().expect_partial()
+    checkpoint.restore(str(files.checkpoints / f"ckpt-{epoch}")).assert_existing_objects_matched().expect_partial()
     save_weights(training_model, weights)
     click.echo(f"{weights}: the weights of epoch {epoch} ({training_model.count_params():,} parameters)")
 
@@ -55,11 +60,14 @@ def export(run: Path, weights: Path) -> None:
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 def import_(run: Path, network: Path, out: Path) -> None:
     """NETWORK (.npz from the GPU machine) as the Golois network OUT (.h5)."""
-    config, _ = _config(run)
+    _, config, _ = _open_run(run)
     model = build_network(config.spec)
     check_parameter_limit(model, config.spec.label())
-    load_weights(model, network)
-    worst = check_probe(model, network)
+    try:
+        load_weights(model, network)
+        worst = check_probe(model, network)
+    except WeightsMismatch as error:
+        raise click.ClickException(str(error)) from error
     save_network(model, out)
     click.echo(f"{out}: tf_keras answers the probe within {worst:.1g} of Keras 3 on the GPU")
 

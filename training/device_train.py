@@ -33,10 +33,11 @@ import numpy as np
 
 from golois.dataset import Batch, Dataset
 from golois.training.config import TrainConfig
-from golois.training.evaluate import value_accuracy
+from golois.training.evaluate import evaluate_arrays
 from golois.training.networks import build_network
 from golois.training.networks.heads import with_ownership
-from golois.training.pipeline import KOMI_ONE_HOT, KOMI_PLANES, BatchStream, random_komi_rows
+from golois.training.pipeline import KOMI_ONE_HOT, KOMI_PLANES, BatchStream, random_komi_rows, validation_arrays
+from golois.training.run_files import RunFiles
 from golois.training.weights_transfer import check_probe, load_weights, save_weights
 
 WARM_UP = 0.03  # of the training time, rising linearly to the peak rate
@@ -116,17 +117,12 @@ def _make_step(training_model: Any, value_weight: float, ownership_weight: float
 
 
 def validate(model: Any, dataset: Dataset, n: int) -> dict[str, float]:
-    """Policy accuracy, top-5, value MSE and value accuracy on the run's n validation positions."""
-    arrays = Batch.zeros(n)
-    dataset.get_validation(arrays.input_data, arrays.policy, arrays.value, arrays.end)
-    policy, value = (np.asarray(out) for out in model.predict(arrays.input_data, batch_size=1000, verbose=0))
-    top5 = np.argsort(policy, axis=1)[:, -5:]
-    target = arrays.policy.argmax(axis=1)
-    value = value[:, 0]
-    return {"val_policy_acc": float(np.mean(policy.argmax(axis=1) == target)),
-            "val_policy_top5": float(np.mean((top5 == target[:, None]).any(axis=1))),
-            "val_value_mse": float(np.mean((value - arrays.value) ** 2)),
-            "val_value_acc": value_accuracy(value, arrays.value)}
+    """Policy accuracy, top-5, value MSE and value accuracy on the run's n validation positions, named as
+    in the run's log."""
+    boards, targets = validation_arrays(dataset, n)
+    figures = evaluate_arrays(model, boards, targets["policy"], targets["value"], batch=1000)
+    return {"val_policy_acc": figures["policy_accuracy"], "val_policy_top5": figures["top5_accuracy"],
+            "val_value_mse": figures["value_mse"], "val_value_acc": figures["value_accuracy"]}
 
 
 def train_on_device(run: Path, games: Path, weights: Path, out: Path, seconds: float, batch: int = 1024,
@@ -138,7 +134,8 @@ def train_on_device(run: Path, games: Path, weights: Path, out: Path, seconds: f
     import jax
 
     started = time.monotonic()
-    state = json.loads((run / "state.json").read_text())
+    files = RunFiles.of_folder(run)
+    state = files.read_state()
     config = TrainConfig.from_dict(state["config"])
     model = build_network(config.spec)
     training_model = with_ownership(model)
@@ -146,7 +143,7 @@ def train_on_device(run: Path, games: Path, weights: Path, out: Path, seconds: f
     print(f"weights loaded; Keras 3 on {jax.devices()[0]} answers their probe within "
           f"{check_probe(training_model, weights):.1g}", flush=True)
     dataset = Dataset(games, seed=config.seed, progress=False)
-    dataset.use_validation(config.validation, remember=run / "validation.data")
+    dataset.use_validation(config.validation, remember=files.validation)
     first = config.samples_before(state["epoch"]) if start is None else start
     adam, step = _make_step(training_model, config.value_weight, config.ownership_weight,
                             config.komi_planes == "random")
@@ -227,7 +224,10 @@ def train_on_device(run: Path, games: Path, weights: Path, out: Path, seconds: f
                    "session, its summary's first_sample + samples]")
 def main(**options: Any) -> None:
     """Continues a training run on this machine's GPU for a fixed time (Keras 3 on JAX)."""
-    summary = train_on_device(**options)
+    try:
+        summary = train_on_device(**options)
+    except (ValueError, FileNotFoundError) as error:  # a damaged run folder, weights of another network...
+        raise click.ClickException(str(error)) from error
     print(json.dumps(summary, indent=2))
 
 

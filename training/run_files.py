@@ -53,6 +53,13 @@ def prepare_run(config: TrainConfig, resume: bool, force: bool) -> tuple[TrainCo
 class RunFiles:
     best: Path
 
+    @classmethod
+    def of_folder(cls, folder: Path) -> RunFiles:
+        """The files of the run kept in `folder` (NAME.run, beside NAME.h5)."""
+        if folder.suffix != ".run":
+            raise ValueError(f"{folder} is not a run folder (NAME.run, made by golois train --out NAME.h5)")
+        return cls(folder.with_suffix(".h5"))
+
     @property
     def folder(self) -> Path:
         return self.best.with_name(self.best.stem + ".run")
