@@ -8,6 +8,9 @@
 #   .whl/     keras, namex and optree wheels for Python 3.12 (pip download, see README "Training on a GPU")
 #   .devpack/ tygem-train.data.gz (the run's games file, gzipped) and init.npz
 #             (python tools/gpu_session.py export RUN_FOLDER .devpack/init.npz)
+# Options given after OUT_FOLDER come after the script's own, so they win: `--weights W.npz --start N`
+# continues a session's line from its training.npz instead of .devpack/init.npz. Paths are relative
+# to the repository root, where the trainer runs.
 # SECONDS counts from the Python trainer's start to its last step; setting up here takes about a minute more,
 # validating and saving a few seconds after.
 set -euo pipefail
@@ -37,6 +40,6 @@ gunzip -c .devpack/tygem-train.data.gz > /tmp/golois-train.data
 echo "set up in $(( $(date +%s) - started )) s"
 
 export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH} GOLOIS_KERAS_BACKEND=jax PYTHONUNBUFFERED=1
-cd /tmp  # so that `golois` is the package just assembled, not the source folder
-python3 -m golois.training.device_train --run "$OLDPWD/$run" --games /tmp/golois-train.data \
-    --weights "$OLDPWD/.devpack/init.npz" --out "$out" --seconds "$seconds" "$@"
+# -P: the working directory is not put on sys.path, so `golois` is the package just assembled.
+python3 -P -m golois.training.device_train --run "$run" --games /tmp/golois-train.data \
+    --weights .devpack/init.npz --out "$out" --seconds "$seconds" "$@"
