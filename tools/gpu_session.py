@@ -69,7 +69,7 @@ def import_(run: Path, network: Path, out: Path) -> None:
     except WeightsMismatch as error:
         raise click.ClickException(str(error)) from error
     save_network(model, out)
-    click.echo(f"{out}: tf_keras answers the probe within {worst:.1g} of Keras 3 on the GPU")
+    click.echo(f"{out}: tf_keras answers the probe as Keras 3 on the GPU did, within {worst:.1g} of an output's spread")
 
 
 if __name__ == "__main__":

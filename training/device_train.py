@@ -141,7 +141,7 @@ def train_on_device(run: Path, games: Path, weights: Path, out: Path, seconds: f
     training_model = with_ownership(model)
     load_weights(training_model, weights)
     print(f"weights loaded; Keras 3 on {jax.devices()[0]} answers their probe within "
-          f"{check_probe(training_model, weights):.1g}", flush=True)
+          f"{check_probe(training_model, weights):.1g} of an output's spread", flush=True)
     dataset = Dataset(games, seed=config.seed, progress=False)
     dataset.use_validation(config.validation, remember=files.validation)
     first = config.samples_before(state["epoch"]) if start is None else start
