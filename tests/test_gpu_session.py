@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -199,7 +200,10 @@ def test_the_device_trainer_end_to_end(tmp_path: Path) -> None:
 def test_gpu_session_refuses_what_is_not_a_run_or_not_its_network_and_writes_nothing(tmp_path: Path) -> None:
     run = tiny_run(tmp_path)
     save_weights(build_network(network_spec("residual", blocks=2, filters=8)), tmp_path / "other.npz")
+    bare = tmp_path / "bare.run"  # a run whose checkpoints are gone
+    shutil.copytree(run, bare, ignore=shutil.ignore_patterns("checkpoints"))
     cases = [(["export", str(tmp_path), str(tmp_path / "w.npz")], "not a run folder", tmp_path / "w.npz"),
+             (["export", str(bare), str(tmp_path / "w.npz")], "no checkpoint", tmp_path / "w.npz"),
              (["import", str(run), str(tmp_path / "other.npz"), str(tmp_path / "out.h5")], "not this model's",
               tmp_path / "out.h5")]
     for args, message, never_written in cases:

@@ -47,9 +47,13 @@ def cli() -> None:
 def export(run: Path, weights: Path) -> None:
     """The run's latest checkpoint as WEIGHTS (.npz)."""
     files, config, epoch = _open_run(run)
+    try:
+        checkpoint_path = files.checkpoint(epoch)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from error
     _, training_model = build_models(config)
     checkpoint = tf.train.Checkpoint(model=training_model)
-    checkpoint.restore(str(files.checkpoints / f"ckpt-{epoch}")).assert_existing_objects_matched().expect_partial()
+    checkpoint.restore(str(checkpoint_path)).assert_existing_objects_matched().expect_partial()
     save_weights(training_model, weights)
     click.echo(f"{weights}: the weights of epoch {epoch} ({training_model.count_params():,} parameters)")
 

@@ -20,6 +20,7 @@ Keras 3 computed. tools/train_on_gpu.sh is the whole session on the machine.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import time
@@ -32,6 +33,7 @@ import click
 import numpy as np
 
 from golois.dataset import Batch, Dataset
+from golois.files import write_atomic
 from golois.training.config import TrainConfig
 from golois.training.evaluate import evaluate_arrays
 from golois.training.networks import build_network
@@ -198,11 +200,12 @@ def train_on_device(run: Path, games: Path, weights: Path, out: Path, seconds: f
                "samples": steps * batch, "batch": batch, "peak_lr": peak, "train_seconds": round(trained, 1),
                "samples_per_second": round(steps * batch / trained), "device": str(jax.devices()[0]),
                **validate(model, dataset, config.validation)}
-    with (out / "log.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["step"])
-        writer.writeheader()
-        writer.writerows(rows)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    log = io.StringIO(newline="")
+    writer = csv.DictWriter(log, fieldnames=list(rows[0]) if rows else ["step"])
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(out / "log.csv", log.getvalue())
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 
 

@@ -90,6 +90,13 @@ class RunFiles:
     def validation(self) -> Path:
         return self.folder / "validation.data"
 
+    def checkpoint(self, epoch: int) -> Path:
+        """The checkpoint saved at the end of `epoch`, as TensorFlow names it (no suffix)."""
+        path = self.checkpoints / f"ckpt-{epoch}"
+        if not path.with_suffix(".index").is_file():
+            raise FileNotFoundError(f"nothing to resume: no checkpoint {path} for epoch {epoch}")
+        return path
+
     def read_state(self) -> dict[str, Any]:
         if not self.state.is_file():
             raise FileNotFoundError(f"nothing to resume: {self.state} does not exist")

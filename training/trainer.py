@@ -217,10 +217,7 @@ def train(config: TrainConfig, *, resume: bool = False, force: bool = False, pro
 
 def _restore(run: _Run, checkpoint: Any, state: dict[str, Any]) -> None:
     """Back to the end of the epoch the state names (a later checkpoint or log row was never made current)."""
-    path = run.files.checkpoints / f"ckpt-{state['epoch']}"
-    if not path.with_suffix(".index").is_file():
-        raise FileNotFoundError(f"nothing to resume: no checkpoint {path} for epoch {state['epoch']}")
-    checkpoint.restore(str(path)).assert_existing_objects_matched()
+    checkpoint.restore(str(run.files.checkpoint(state["epoch"]))).assert_existing_objects_matched()
     run.epoch, run.best_accuracy, run.best_epoch = state["epoch"], state["best_val_policy_acc"], state["best_epoch"]
     run.seconds_before = state["seconds"]
     run.files.keep_log_before(run.epoch)
