@@ -79,6 +79,8 @@ RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation"
               help="random: a random komi one-hot per training sample, so the network ignores the komi planes; "
                    "data: the games' komi; auto: random when the games have a single komi.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run of OUT with its saved settings.")
+@click.option("--stop-after-epoch", "stop_after", type=click.IntRange(1), default=None,
+              help="Stop once this epoch is saved; --resume continues from there (runs trained in turns).")
 @click.option("--force", is_flag=True, help="Start over, replacing the run of OUT.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.pass_context
@@ -86,7 +88,7 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
                   groups: int | None, activation: str | None, value_head: str, games: Path | None, out: Path,
                   epochs: int, batch: int, samples_per_epoch: int, lr: float, schedule: str, optimizer: str,
                   validation: int | None, seed: int, threads: int, value_weight: float, ownership_weight: float,
-                  komi_planes: str, resume: bool, force: bool, quiet: bool) -> None:
+                  komi_planes: str, resume: bool, stop_after: int | None, force: bool, quiet: bool) -> None:
     """Train a network of the zoo on a games file.
 
     The network must stay within 100,000 trainable parameters; a larger
@@ -96,8 +98,9 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
         given = [name for name in RUN_SETTINGS
                  if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
         if force or given:
-            raise click.UsageError("--resume continues a run with its saved settings; it takes only --out and "
-                                   f"--quiet (given: {', '.join('--' + g.replace('_', '-') for g in given)})"
+            options = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise click.UsageError("--resume continues a run with its saved settings; it takes only --out, "
+                                   f"--stop-after-epoch and --quiet (given: {options})"
                                    if given else "--resume and --force contradict each other")
     elif games is None:
         raise click.UsageError("--games is required (except with --resume)")
@@ -120,6 +123,9 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
         saved, state = prepare_run(config, resume, force)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         raise click.ClickException(str(error)) from error
+    if resume and stop_after is not None and stop_after <= state["epoch"]:
+        raise click.ClickException(f"the run of {out} has already trained {state['epoch']} epochs; "
+                                   f"--stop-after-epoch {stop_after} would train none")
     if resume:
         click.echo(f"resuming {out} after epoch {state['epoch']} of {saved.epochs} "
                    f"({saved.samples_before(state['epoch']):,} samples trained, best validation policy accuracy "
@@ -127,7 +133,8 @@ def train_command(ctx: click.Context, arch: str, blocks: int | None, filters: in
     from golois.training.trainer import train
 
     try:
-        state = train(config, resume=resume, force=force, progress=not quiet, prepared=(saved, state))
+        state = train(config, resume=resume, force=force, progress=not quiet, prepared=(saved, state),
+                      stop_after=stop_after)
     except KeyboardInterrupt:
         saved = RunFiles(out).state.exists()
         raise click.ClickException("interrupted; " + (f"continue with: golois train --out {out} --resume" if saved

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -107,10 +108,17 @@ class RunFiles:
         missing = [key for key in STATE_KEYS if not isinstance(state, dict) or key not in state]
         if missing:
             raise ValueError(f"{self.state} is damaged (no {', '.join(missing)}); start over with --force")
+        config = state["config"]
+        state["config"] = {**config, "games": str((self.folder / config["games"]).resolve()), "out": str(self.best)}
         return state
 
     def write_state(self, state: dict[str, Any]) -> None:
-        write_atomic(self.state, json.dumps(state, indent=2) + "\n")
+        """Paths are written relative to the run folder, so that a run resumes from any clone or machine
+        that has its games file at the same place beside it."""
+        config = state["config"]
+        portable = {**config, "games": os.path.relpath(config["games"], self.folder),
+                    "out": os.path.relpath(self.best, self.folder)}
+        write_atomic(self.state, json.dumps({**state, "config": portable}, indent=2) + "\n")
 
     def keep_log_before(self, epoch: int) -> None:
         """Drops log rows of epochs not recorded in the state (an interruption between the two)."""

@@ -140,6 +140,18 @@ class _SaveRun(keras.callbacks.Callback):
         plot_curves(run.files.log, run.files.curves)
 
 
+class _StopAfter(keras.callbacks.Callback):
+    """Ends training once epoch `last` is saved: the run stays resumable (runs of a study train in turns)."""
+
+    def __init__(self, last: int) -> None:
+        super().__init__()
+        self.last = last
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if epoch + 1 >= self.last:
+            self.model.stop_training = True
+
+
 class _ProgressBar(keras.callbacks.Callback):
     """A tqdm bar per epoch, then one line with the validation figures."""
 
@@ -171,12 +183,14 @@ class _ProgressBar(keras.callbacks.Callback):
 
 
 def train(config: TrainConfig, *, resume: bool = False, force: bool = False, progress: bool = True,
-          strategy: Any = None, prepared: tuple[TrainConfig, dict[str, Any]] | None = None) -> dict[str, Any]:
+          strategy: Any = None, prepared: tuple[TrainConfig, dict[str, Any]] | None = None,
+          stop_after: int | None = None) -> dict[str, Any]:
     """Trains (or resumes) the run of `config`; returns its final state.
 
     With `force`, an earlier run at the same place is removed, but only
     once the new one has passed every check. `prepared`: what
-    `prepare_run(config, resume, force)` already returned."""
+    `prepare_run(config, resume, force)` already returned. `stop_after`:
+    stop once that epoch is saved (the run resumes from there)."""
     config, state = prepared or prepare_run(config, resume, force)
     files = RunFiles(config.out)
     keras.utils.set_random_seed(config.seed)
@@ -212,7 +226,7 @@ def train(config: TrainConfig, *, resume: bool = False, force: bool = False, pro
     run = _Run(config, files, model, manager, params)
     if resume:
         _restore(run, checkpoint, state)
-    return _fit(run, training_model, dataset, validation, strategy, progress)
+    return _fit(run, training_model, dataset, validation, strategy, progress, stop_after)
 
 
 def _restore(run: _Run, checkpoint: Any, state: dict[str, Any]) -> None:
@@ -224,12 +238,14 @@ def _restore(run: _Run, checkpoint: Any, state: dict[str, Any]) -> None:
 
 
 def _fit(run: _Run, training_model: Any, dataset: Dataset, validation: Any, strategy: Any,
-         progress: bool) -> dict[str, Any]:
+         progress: bool, stop_after: int | None) -> dict[str, Any]:
     config = run.config
     callbacks = [_AddRunFigures(run), keras.callbacks.CSVLogger(str(run.files.log), append=run.epoch > 0),
                  _SaveRun(run)]
     if progress:
         callbacks.append(_ProgressBar(run))
+    if stop_after is not None:
+        callbacks.append(_StopAfter(stop_after))
     stream = BatchStream(dataset, config.batch, start=config.samples_before(run.epoch), threads=config.threads,
                          ownership=training_model is not run.model, random_komi=config.komi_planes == "random",
                          seed=config.seed)

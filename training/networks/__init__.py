@@ -38,6 +38,7 @@ DEFAULTS = {
     "mobilenet": NetworkSpec("mobilenet", blocks=9, filters=32, expansion=4, activation="relu"),
     "shufflenet": NetworkSpec("shufflenet", blocks=12, filters=64, expansion=2, groups=4, activation="relu"),
     "mixnet": NetworkSpec("mixnet", blocks=8, filters=32, expansion=3, activation="swish"),
+    "mixconv": NetworkSpec("mixconv", blocks=16, filters=20, expansion=3, activation="swish"),
 }
 ARCHITECTURES = tuple(DEFAULTS)
 
@@ -64,5 +65,5 @@ def build_network(spec: NetworkSpec) -> Any:
     from golois.training.networks.shufflenet import build_shufflenet
 
     builders = {"residual": build_residual, "mobilenet": build_mobilenet, "shufflenet": build_shufflenet,
-                "mixnet": build_mixnet}
+                "mixnet": build_mixnet, "mixconv": build_mixnet}
     return builders[spec.arch](**asdict(spec))

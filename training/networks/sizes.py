@@ -17,7 +17,7 @@ from golois.training.networks import NetworkSpec
 
 VALUE_CHANNELS = 8  # the `conv` value head's 1x1 convolution (heads.py builds it from these)
 VALUE_HIDDEN = 32
-MIXNET_KERNELS = (3, 5)
+MIXED_KERNELS = {"mixnet": (3, 5), "mixconv": (3, 5, 7)}  # depthwise kernel sizes of the mixed families
 
 
 def conv_bn(inputs: int, outputs: int, kernel: int, groups: int = 1) -> int:
@@ -53,15 +53,17 @@ def shufflenet_block(spec: NetworkSpec) -> int:
 
 
 def mixnet_block(spec: NetworkSpec) -> int:
-    share = spec.filters * spec.expansion // len(MIXNET_KERNELS)
-    branches = sum(conv_bn(spec.filters, share, 1) + depthwise_bn(share, kernel) for kernel in MIXNET_KERNELS)
-    mixed = share * len(MIXNET_KERNELS)
+    kernels = MIXED_KERNELS[spec.arch]
+    share = spec.filters * spec.expansion // len(kernels)
+    branches = sum(conv_bn(spec.filters, share, 1) + depthwise_bn(share, kernel) for kernel in kernels)
+    mixed = share * len(kernels)
     gate = dense(mixed, squeezed_width(spec.filters)) + dense(squeezed_width(spec.filters), mixed)
     return branches + gate + conv_bn(mixed, spec.filters, 1)
 
 
 BLOCKS: dict[str, Callable[[NetworkSpec], int]] = {
     "residual": residual_block, "mobilenet": mobilenet_block, "shufflenet": shufflenet_block, "mixnet": mixnet_block,
+    "mixconv": mixnet_block,
 }
 
 
