@@ -95,6 +95,25 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path: Path, monkeypatch
     assert [float(row["lr"]) for row in resumed] == pytest.approx([float(row["lr"]) for row in uninterrupted])
 
 
+def test_a_run_trained_in_slices_ends_as_the_whole_run(tmp_path: Path) -> None:
+    """--stop-after-epoch: a run made in two sittings, moved to another folder between them."""
+    import shutil
+
+    whole = tmp_path / "whole.h5"
+    train(tiny_config(whole, epochs=3), progress=False)
+    first = tmp_path / "first" / "net.h5"
+    first.parent.mkdir()
+    state = train(tiny_config(first, epochs=3), progress=False, stop_after=1)
+    assert state["epoch"] == 1
+    shutil.move(first.parent, tmp_path / "moved")  # run files name their paths relative to the run folder
+    moved = tmp_path / "moved" / "net.h5"
+    state = train(tiny_config(moved, epochs=3), resume=True, progress=False)
+    assert state["epoch"] == 3
+    rows, whole_rows = log_rows(RunFiles(moved)), log_rows(RunFiles(whole))
+    assert [row["epoch"] for row in rows] == ["0", "1", "2"]
+    assert [float(row["lr"]) for row in rows] == pytest.approx([float(row["lr"]) for row in whole_rows])
+
+
 def test_resume_ignores_an_epoch_saved_after_the_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "net.h5"
     interrupt_after_saving_epoch(monkeypatch, 1)
