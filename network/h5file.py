@@ -1,8 +1,10 @@
 """.h5 network files: checked before loading, saved so that both Keras 2 and 3 read them.
 
-A Keras .h5 file carries its architecture as JSON. The description is
-checked (`allowlist`) before any layer is built, from the same open file
-that is then loaded, so the file cannot change between check and load.
+A Keras .h5 file carries its architecture as JSON. Every file is opened
+here: its HDF5 structure is audited first (`hdf5_audit`: no links out of the
+file, no external storage, no plug-in filters, a bounded size), then the
+description is checked (`allowlist`) before any layer is built, from the same
+open file that is then loaded, so the file cannot change between check and load.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import h5py
 from golois import PLANES, SIZE
 from golois.files import atomic_path
 from golois.network.allowlist import UnsafeNetwork, check_safe_description, layer_configs
+from golois.network.hdf5_audit import AuditReport, UnsafeHDF5, audit_hdf5
 
 DEFAULT_NETWORK = Path(__file__).parent / "default" / "golois-default.h5"
 BOARD_SHAPE = (SIZE, SIZE, PLANES)
@@ -48,11 +51,25 @@ def read_model_config(h5: h5py.File, path: Path) -> dict[str, Any]:
     return config
 
 
-def open_h5(path: Path) -> h5py.File:
+def open_audited(path: Path) -> tuple[h5py.File, AuditReport]:
+    """The open file and what its audit found; a file that holds more than data is refused, named."""
     try:
-        return h5py.File(path, "r")
+        h5 = h5py.File(path, "r")
     except OSError as error:
         raise NetworkFileError(f"{path} is not an HDF5 file (.h5): {error}") from error
+    try:
+        return h5, audit_hdf5(h5)
+    except UnsafeHDF5 as error:
+        h5.close()
+        raise NetworkFileError(f"{path}: {error}") from error
+    except (OSError, RuntimeError, ValueError) as error:  # the library's own errors on damaged metadata
+        h5.close()
+        raise NetworkFileError(f"{path} is a damaged HDF5 file: {error}") from error
+
+
+def open_h5(path: Path) -> h5py.File:
+    """The file, open for reading once its audit passed."""
+    return open_audited(path)[0]
 
 
 def check_description(h5: h5py.File, path: Path) -> dict[str, Any]:

@@ -1,9 +1,11 @@
 """`golois bench upload` and `golois bench tournament`: the server's hot paths against naive baselines.
 
-- Upload: the whole sandboxed check of a file (a fresh process, the
-  contract, outputs on real positions, a short engine game, conversions)
-  against what the least a server must do: load the file with Keras in a
-  fresh process. The ratio is the price of checking properly.
+- Upload: the whole check of a file in the bubblewrap sandbox (a fresh
+  process, the audit, the contract, the canonical file, outputs on real
+  positions, a short engine game) against the same check without the
+  sandbox and against the least a server must do: load the file with Keras
+  in a fresh process. The ratios are the price of the sandbox and of
+  checking properly.
 - Tournament: games per hour of the runner (engines kept between games,
   conversions cached by hash) against the same games played the naive way
   (`golois match`-style: a fresh pair of engines per game, no cache).
@@ -30,8 +32,9 @@ from golois.tournament.db import Database
 from golois.tournament.models import Game
 from golois.tournament.round_robin import TournamentSettings, game_counts, schedule
 from golois.tournament.runner import engine_command, move_time_limit, run_tournament
+from golois.tournament.sandbox import Isolation, Sandbox, choose_sandbox
 from golois.tournament.storage import NetworkStore
-from golois.tournament.upload_check import check_upload
+from golois.tournament.upload_check import CheckLimits, check_upload, discard
 
 NAIVE_LOAD = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tf_keras; "
               "tf_keras.models.load_model(sys.argv[1], compile=False)")
@@ -39,26 +42,35 @@ NAIVE_LOAD = ("import os, sys; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import 
 
 def bench_upload(files: list[Path], seconds: float = 300, memory_mb: int = 6144,
                  log: Callable[[str], None] = print) -> dict:
-    """Seconds to check each file (no cache: every conversion is done) against a plain Keras load."""
-    checks, loads, rows = [], [], []
-    for path in files:
-        with tempfile.TemporaryDirectory(prefix="golois-bench-") as cache:
+    """Seconds to check each file in the sandbox, without it, and to load it with Keras (same run, same files)."""
+    sandbox = choose_sandbox("bubblewrap")
+    bare = Sandbox(Isolation.NONE, "the baseline: resource limits only")
+    limits = CheckLimits(seconds, memory_mb)
+    timings: dict[str, list[float]] = {"sandboxed": [], "unsandboxed": [], "keras_load": []}
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="golois-bench-") as work:
+        for path in files:
+            row: dict = {"file": path.name}
+            for name, box in (("sandboxed", sandbox), ("unsandboxed", bare)):
+                start = time.perf_counter()
+                verdict = check_upload(path, box, limits, Path(work))
+                timings[name].append(time.perf_counter() - start)
+                discard(verdict)
+                row[f"{name}_s"], row["accepted"] = round(timings[name][-1], 2), verdict.accepted
             start = time.perf_counter()
-            verdict = check_upload(path, Path(cache), seconds, memory_mb)
-            checked = time.perf_counter() - start
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", NAIVE_LOAD, str(path)], capture_output=True, check=False)
-        loaded = time.perf_counter() - start
-        checks.append(checked)
-        loads.append(loaded)
-        rows.append({"file": path.name, "accepted": verdict.accepted, "check_s": round(checked, 2),
-                     "keras_load_s": round(loaded, 2)})
-        log(f"{path.name}: {'accepted' if verdict.accepted else 'refused'} in {checked:.1f} s "
-            f"(plain Keras load {loaded:.1f} s)")
-    median_check, median_load = statistics.median(checks), statistics.median(loads)
-    return {"files": rows, "median_check_s": round(median_check, 2),
-            "baseline": {"what": "a fresh process that loads the file with Keras", "median_s": round(median_load, 2)},
-            "ratio": round(median_check / median_load, 2)}
+            subprocess.run([sys.executable, "-c", NAIVE_LOAD, str(path)], capture_output=True, check=False)
+            timings["keras_load"].append(time.perf_counter() - start)
+            row["keras_load_s"] = round(timings["keras_load"][-1], 2)
+            rows.append(row)
+            log(f"{path.name}: {'accepted' if row['accepted'] else 'refused'}; sandboxed {row['sandboxed_s']} s, "
+                f"without the sandbox {row['unsandboxed_s']} s, plain Keras load {row['keras_load_s']} s")
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    return {"files": rows, "median_check_s": round(medians["sandboxed"], 2),
+            "baseline": {"what": "the same check without the sandbox", "median_s": round(medians["unsandboxed"], 2)},
+            "ratio": round(medians["sandboxed"] / medians["unsandboxed"], 2),
+            "keras_load": {"what": "a fresh process that loads the file with Keras",
+                           "median_s": round(medians["keras_load"], 2),
+                           "ratio": round(medians["sandboxed"] / medians["keras_load"], 2)}}
 
 
 def bench_tournament(models: list[Path], seconds_per_move: float = 0.1, games_per_pair: int = 2, parallel: int = 2,

@@ -15,24 +15,29 @@ DATA_HELP = "Data folder: database, network files, caches, logs [default: $GOLOI
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: all).")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes (gunicorn gthread workers, 8 requests at once each).")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None, help=DATA_HELP)
 @cli_errors
-def serve_command(host: str, port: int, data: Path | None) -> None:
+def serve_command(host: str, port: int, workers: int, data: Path | None) -> None:
     """Run the tournament server (SQLite in the data folder unless DATABASE_URL is set).
 
-    For production, run the same application with gunicorn:
-    gunicorn -w 4 -b 0.0.0.0:8000 'golois.tournament.app:create_app()'
+    The same command serves production: e.g. --workers 4 --host 0.0.0.0
+    behind a reverse proxy (set GOLOIS_TRUSTED_PROXIES=1 there). Uploads are
+    checked in a bubblewrap sandbox (GOLOIS_SANDBOX: auto, bubblewrap, none).
     """
-    from golois.tournament.app import create_app
     from golois.tournament.config import ServerConfig
+    from golois.tournament.serve import prepare_data, serve
 
     config = ServerConfig.from_environment(data)
     click.echo(f"data folder {config.data_dir}; database {_safe_url(config.database_url)}", err=True)
+    click.echo(prepare_data(config, log=lambda message: click.echo(message, err=True)), err=True)
     if not config.admin_password:
         click.echo("admin actions are off (set GOLOIS_ADMIN_PASSWORD to start tournaments from the site)", err=True)
-    app = create_app(config)
-    click.echo(f"open http://{host}:{port}/ in a browser", err=True)
-    app.run(host=host, port=port, threaded=True)
+    click.echo(f"{workers} worker{'s' if workers > 1 else ''}, at most {config.check_workers} upload "
+               f"check{'s' if config.check_workers > 1 else ''} at once; open http://{host}:{port}/ in a browser",
+               err=True)
+    serve(config, host, port, workers)
 
 
 def _safe_url(url: str) -> str:
@@ -76,6 +81,7 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
     from golois.tournament.db import Database
     from golois.tournament.round_robin import TournamentSettings
     from golois.tournament.runner import run_tournament
+    from golois.tournament.sandbox import choose_sandbox
     from golois.tournament.uploads import register_bundled_network
 
     if seconds is not None and playouts is not None:
@@ -88,7 +94,9 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
     config.prepare()
     database = Database(config.database_url)
     database.upgrade()
-    register_bundled_network(database, config, log=lambda message: click.echo(message, err=True))
+    with database.startup_lock():
+        register_bundled_network(database, config, choose_sandbox(config.sandbox),
+                                 log=lambda message: click.echo(message, err=True))
     try:
         given = any(ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
                     for name in ("seconds", "playouts", "games_per_pair", "max_moves"))
@@ -113,7 +121,7 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def bench_upload_command(files: tuple[Path, ...], as_json: bool) -> None:
-    """Seconds to check uploads in the sandbox, against a plain Keras load in a fresh process."""
+    """Seconds to check uploads in the sandbox, against the same check without it and a plain Keras load."""
     import json
 
     from golois.tournament.bench import bench_upload
@@ -122,8 +130,9 @@ def bench_upload_command(files: tuple[Path, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, indent=2))
         return
-    click.echo(f"median check {result['median_check_s']} s; baseline (plain Keras load in a fresh process) "
-               f"{result['baseline']['median_s']} s; ratio {result['ratio']}")
+    click.echo(f"median check in the sandbox {result['median_check_s']} s; baseline (the same check without it) "
+               f"{result['baseline']['median_s']} s; ratio {result['ratio']}; a plain Keras load in a fresh process "
+               f"{result['keras_load']['median_s']} s (ratio {result['keras_load']['ratio']})")
 
 
 @click.command("tournament")

@@ -25,6 +25,11 @@ def _flag(value: str) -> bool:
     return value not in ("0", "no")
 
 
+def default_check_workers() -> int:
+    """Upload checks at once: one core is left to the web server and the tournament."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 @dataclass
 class ServerConfig:
     """Everything the application and the tournament runner need to know.
@@ -40,8 +45,12 @@ class ServerConfig:
     secret_key: str = ""
     max_upload_bytes: int = 16 * 1024 * 1024
     uploads_per_hour: int = 30           # per client address, accepted or not
+    team_uploads_per_hour: int = 20      # per team name, accepted or not
     check_seconds: float = 180.0         # wall-clock limit of one upload's checks
     check_memory_mb: int = 6144          # address-space limit of the checking process
+    check_workers: int = field(default_factory=default_check_workers)  # checks at once on this machine
+    sandbox: str = "auto"                # auto, bubblewrap or none (see sandbox.py)
+    trusted_proxies: int = 0             # reverse proxies in front whose X-Forwarded-For is believed
     cache: Path | None = None            # conversion cache; default <data>/cache
     play_engines: int = 2                # engine processes for games in the browser (0: none in this process)
     lease_seconds: float = LEASE_SECONDS
@@ -101,12 +110,27 @@ class ServerConfig:
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    @property
+    def checks_dir(self) -> Path:
+        """Private folders of running checks (the canonical files they write) and the machine's check slots."""
+        return self.data_dir / "checks"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret_key"
+
+    @property
+    def site_is_https(self) -> bool:
+        return self.site_url.startswith("https://")
+
     def prepare(self) -> None:
         """Creates the folders and a persistent secret key (sessions survive restarts)."""
-        for folder in (self.data_dir, self.networks_dir, self.incoming_dir, self.cache_dir, self.logs_dir):
+        for folder in (self.data_dir, self.networks_dir, self.incoming_dir, self.cache_dir, self.logs_dir,
+                       self.checks_dir):
             folder.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)  # the server's alone: uploads, keys and the database
         if not self.secret_key:
-            key_file = self.data_dir / "secret_key"
+            key_file = self.secret_key_file
             if not key_file.is_file():
                 write_atomic(key_file, secrets.token_hex(32))
                 key_file.chmod(0o600)
@@ -119,6 +143,9 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "admin_password": ("GOLOIS_ADMIN_PASSWORD", str),
     "cache": ("GOLOIS_CACHE", _cache_folder),  # "off": the default folder
     "play_engines": ("GOLOIS_PLAY_ENGINES", int),
+    "check_workers": ("GOLOIS_CHECK_WORKERS", int),
+    "sandbox": ("GOLOIS_SANDBOX", str),
+    "trusted_proxies": ("GOLOIS_TRUSTED_PROXIES", int),
     "lease_seconds": ("GOLOIS_LEASE_SECONDS", float),
     "broker": ("GOLOIS_BROKER", str),
     "worker_token": ("GOLOIS_WORKER_TOKEN", str),

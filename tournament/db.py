@@ -2,13 +2,18 @@
 
 `Database` wraps an SQLAlchemy engine and session factory for one URL;
 `upgrade()` brings the schema to the newest Alembic revision (run at every
-start, by the server and by `golois tournament run`). SQLite runs in WAL
-mode with a busy timeout, so the web server and runners can share it.
+start, by the server and by `golois tournament run`) under the start-up lock
+(`startup_lock`: a PostgreSQL advisory lock, a file lock beside an SQLite
+file), so that processes starting at once (gunicorn's workers) migrate one
+after the other: the first does the work, the others find it done. SQLite
+runs in WAL mode with a busy timeout, so the web server and runners can
+share it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,12 +21,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, abort, g
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_MS = 30_000
-MIGRATION_LOCK = 74_656_001  # PostgreSQL advisory lock id: one process migrates at a time
+ROW_ID_MAX = 2**31 - 1  # the largest id an INTEGER primary key holds (PostgreSQL)
+STARTUP_LOCK = 74_656_001  # PostgreSQL advisory lock id: one process migrates (and registers) at a time
 
 
 class Database:
@@ -36,13 +42,35 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @contextlib.contextmanager
+    def startup_lock(self) -> Iterator[None]:
+        """Held by one process at a time (of any machine for PostgreSQL, of this one for SQLite)."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": STARTUP_LOCK})
+                connection.commit()
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": STARTUP_LOCK})
+                    connection.commit()
+            return
+        path = make_url(self.url).database if self.is_sqlite else None
+        if not path or path == ":memory:":
+            yield
+            return
+        with open(f"{path}.startup-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def upgrade(self) -> None:
-        """Creates or upgrades the schema to the newest migration."""
+        """Creates or upgrades the schema to the newest migration (under the start-up lock; not re-entrant)."""
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            if self.engine.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK})
+        with self.startup_lock(), self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -95,7 +123,7 @@ def get_session() -> Session:
 
 def get_or_404(model: type, ident: int):
     """The row of `model` with primary key `ident`, or a 404 naming what is missing."""
-    row = get_session().get(model, ident)
+    row = get_session().get(model, ident) if 0 < ident <= ROW_ID_MAX else None
     if row is None:
         abort(404, f"no {model.__tablename__[:-1].replace('_', ' ')} {ident}")
     return row

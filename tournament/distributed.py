@@ -41,6 +41,7 @@ from golois.errors import GoloisError
 from golois.files import atomic_path, sha256_file
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.leases import runner_id
 from golois.tournament.mail import send_results
 from golois.tournament.models import Game, NetworkVersion, Tournament, Worker, utcnow
 from golois.tournament.round_robin import (
@@ -52,12 +53,13 @@ from golois.tournament.round_robin import (
     finish_game,
     game_counts,
     renew_leases,
-    runner_id,
     start_or_resume,
 )
 from golois.tournament.runner import EnginePool, Player, play_claimed_game
+from golois.tournament.sandbox import choose_sandbox
 
 QUEUE = "golois-games"
+CHECK_QUEUE = "golois-checks"  # upload checks (check_tasks.py), taken by workers that have a sandbox
 MAX_ATTEMPTS = 5  # a game no worker could play this many times is recorded void (see the workers' logs)
 TASK = "golois.play_game"
 POLL_SECONDS = 2.0
@@ -80,6 +82,9 @@ def make_celery(broker: str):
         worker_hijack_root_logger=False,
     )
     app.task(name=TASK, ignore_result=True)(play_game_task)
+    from golois.tournament.check_tasks import CHECK_TASK, check_upload_task
+
+    app.task(name=CHECK_TASK, ignore_result=True)(check_upload_task)
     return app
 
 
@@ -180,19 +185,22 @@ class WorkerContext:
         if path.is_file():
             return path
         self.files.mkdir(parents=True, exist_ok=True)
-        request = urllib.request.Request(f"{self.server.rstrip('/')}/api/worker/networks/{sha256}",
+        self.fetch(f"/api/worker/networks/{sha256}", path, sha256)
+        return path
+
+    def fetch(self, route: str, target: Path, sha256: str) -> None:
+        """Downloads the server's `route` (with the worker token) to `target`, whole, with this SHA-256."""
+        request = urllib.request.Request(f"{self.server.rstrip('/')}{route}",
                                          headers={"Authorization": f"Bearer {self.token}"})
-        with atomic_path(path) as tmp:
+        with atomic_path(target) as tmp:
             try:
                 with urllib.request.urlopen(request, timeout=120) as answer, open(tmp, "wb") as out:
                     while block := answer.read(1 << 20):
                         out.write(block)
             except urllib.error.HTTPError as error:
-                raise GoloisError(f"the server refused the network {sha256[:12]}: {error.code} {error.reason}") \
-                    from error
+                raise GoloisError(f"the server refused {route}: {error.code} {error.reason}") from error
             if sha256_file(tmp) != sha256:
-                raise GoloisError(f"the network {sha256[:12]} arrived damaged (its hash differs)")
-        return path
+                raise GoloisError(f"{route} arrived damaged (its hash differs)")
 
     def pool(self, settings: TournamentSettings) -> EnginePool:
         """This thread's engines (kept between games of the same settings)."""
@@ -209,11 +217,15 @@ class WorkerContext:
 _context: WorkerContext | None = None  # set by run_worker in the worker process, read by its tasks
 
 
+def worker_context() -> WorkerContext:
+    if _context is None:
+        raise RuntimeError("the golois worker is not initialised")
+    return _context
+
+
 def play_game_task(game_id: int) -> str:
     """Plays one game if it is still to play; records it once."""
-    context = _context
-    if context is None:
-        raise RuntimeError("the golois worker is not initialised")
+    context = worker_context()
     with context.db.session() as session:
         game = session.get(Game, game_id)
         if game is None or game.status == "finished":
@@ -264,9 +276,12 @@ def run_worker(db: Database, config: ServerConfig, broker: str, server: str, tok
         session.add(Worker(name=_context.name, host=socket.gethostname()[:120], playouts_per_cpu_second=speed))
     log(f"worker {_context.name}: {speed:,.0f} playouts per CPU second on the bundled network; "
         f"{concurrency} game(s) at once from {broker}")
+    sandbox = choose_sandbox(config.sandbox)
+    queues = [QUEUE, CHECK_QUEUE] if sandbox.checks_allowed else [QUEUE]
+    log(sandbox.describe() + ("" if sandbox.checks_allowed else "; this worker takes no upload checks"))
     threading.Thread(target=_heartbeat, args=(_context,), name="golois-heartbeat", daemon=True).start()
     app = make_celery(broker)
-    app.worker_main(["worker", "--pool=threads", f"--concurrency={concurrency}", f"--queues={QUEUE}",
+    app.worker_main(["worker", "--pool=threads", f"--concurrency={concurrency}", f"--queues={','.join(queues)}",
                      "--without-gossip", "--without-mingle", "--loglevel=WARNING",
                      f"--hostname=golois-{_context.name.replace(':', '-')}"])
 

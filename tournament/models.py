@@ -33,7 +33,7 @@ NAME_LENGTH = 40
 
 def utcnow() -> dt.datetime:
     """Naive UTC: the same in SQLite and PostgreSQL columns."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def hash_key(key: str) -> str:
@@ -85,7 +85,8 @@ class Network(Base):
 
 
 class NetworkVersion(Base):
-    """One uploaded file, stored under its SHA-256, with the checks it passed."""
+    """One accepted upload: its canonical file (written by the server from the checked model) stored under
+    its SHA-256, the upload's own hash, and the checks it passed."""
 
     __tablename__ = "network_versions"
     __table_args__ = (UniqueConstraint("network_id", "number"),)
@@ -93,8 +94,9 @@ class NetworkVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
     number: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # the canonical file: what engines load
+    upload_sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # the file the team sent
+    size_bytes: Mapped[int] = mapped_column(Integer)  # of the uploaded file
     params: Mapped[int] = mapped_column(Integer)
     checks: Mapped[list[Any]] = mapped_column(default=list)
     check_seconds: Mapped[float] = mapped_column(Float, default=0.0)
@@ -125,7 +127,7 @@ class Tournament(Base):
     max_moves: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    results_mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # set once, before the e-mails go
+    results_mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # every team's e-mail was tried
 
     entries: Mapped[list[Entry]] = relationship(back_populates="tournament", order_by="Entry.version_id")
     games: Mapped[list[Game]] = relationship(back_populates="tournament", order_by="Game.number")
@@ -185,14 +187,68 @@ class Game(Base):
         return {"B": self.white_id, "W": self.black_id}.get(self.winner or "")
 
 
-class UploadAttempt(Base):
-    """Every upload, accepted or not, for the rate limit."""
+class UploadCheck(Base):
+    """An upload waiting for its checks, being checked, or checked: a job of the check queue.
 
-    __tablename__ = "upload_attempts"
+    Its token is the address of its page and API resource (only the uploader
+    knows it). A check is claimed with a lease like a game (`attempt`,
+    `runner`, `lease_until`) and its verdict recorded by one conditional
+    update on the claim, so a check cut short by a restart runs again and a
+    verdict is recorded once. The team key is kept hashed (`key_hash`, of the
+    key the uploader gave); a new team's key is kept until it has been shown once.
+    """
+
+    __tablename__ = "upload_checks"
+    __table_args__ = (Index("upload_checks_queue", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    address: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    team: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    email: Mapped[str | None] = mapped_column(String(254))
+    key_hash: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    upload_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # CheckStatus
+    checks: Mapped[list[Any]] = mapped_column(default=list)  # as they complete
+    reason: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[int | None] = mapped_column(Integer)
+    check_seconds: Mapped[float | None] = mapped_column(Float)
+    checks_version: Mapped[int | None] = mapped_column(Integer)  # of the checks that reached the verdict
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    runner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("network_versions.id"))
+    team_key: Mapped[str | None] = mapped_column(String(64))  # a new team's key, until shown once
+
+    version: Mapped[NetworkVersion | None] = relationship()
+
+
+class RateLimit(Base):
+    """A token bucket per key (an address, a team, the admin login): `tokens` as of `updated` (Unix seconds)."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated: Mapped[float] = mapped_column(Float)
+
+
+class Mailing(Base):
+    """A tournament's results e-mail to one team: claimed by inserting the row, then sent or failed."""
+
+    __tablename__ = "mailings"
+
+    tournament_id: Mapped[int] = mapped_column(ForeignKey("tournaments.id"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(254))
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Setting(Base):
@@ -225,6 +281,7 @@ class PlayGame(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)  # the page's address: only its visitor knows it
+    address: Mapped[str | None] = mapped_column(String(64), index=True)  # the visitor's, for the cap per address
     version_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"))
     human: Mapped[str] = mapped_column(String(1))  # the visitor's colour, B or W
     komi: Mapped[float] = mapped_column(Float)

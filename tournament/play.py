@@ -17,11 +17,13 @@ engine's dead stones before passing, or they count for the engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
 
 from golois import BLACK, PASS, PLAY_MOVE_LIMIT, WHITE, GameState
 from golois.engine.coords import FIXED_HANDICAP, colour_letter, gtp_vertex, opponent, parse_gtp_vertex
@@ -32,10 +34,18 @@ from golois.tournament.models import NetworkVersion, PlayGame, utcnow
 SECONDS = (0.2, 30.0)    # the thinking time a visitor may choose, a move
 DEFAULT_SECONDS = 1.0
 KOMI = (-50.0, 50.0)
+OPEN_GAMES_PER_ADDRESS = 2  # unfinished games a visitor's address may have: one visitor cannot take every engine
+IDLE_GAME = dt.timedelta(minutes=30)  # a game untouched this long no longer counts as open
 
 
 class PlayError(GoloisError):
-    """A move or a setting the game refuses (status 400), or a game that does not accept it now (409)."""
+    """A move or a setting the game refuses (status 400)."""
+
+
+class TooManyGames(PlayError):
+    """The visitor's address has its share of open games (the engine's time is shared fairly)."""
+
+    status = 429
 
 
 @dataclass
@@ -45,7 +55,11 @@ class Position:
 
 
 def new_game(session: Session, version: NetworkVersion, human: str, komi: float, handicap: int,
-             seconds: float) -> PlayGame:
+             seconds: float, address: str = "") -> PlayGame:
+    """A new game, unless the visitor's address has OPEN_GAMES_PER_ADDRESS games open already."""
+    if address and open_games(session, address) >= OPEN_GAMES_PER_ADDRESS:
+        raise TooManyGames(f"you have {OPEN_GAMES_PER_ADDRESS} games open against the engine: finish or resign one "
+                           f"first (a game left alone for {IDLE_GAME.seconds // 60} minutes no longer counts)")
     if human not in ("B", "W"):
         raise PlayError("colour must be B or W")
     if not KOMI[0] <= komi <= KOMI[1] or komi * 2 != int(komi * 2):
@@ -56,10 +70,25 @@ def new_game(session: Session, version: NetworkVersion, human: str, komi: float,
         raise PlayError(f"thinking time must be between {SECONDS[0]:g} and {SECONDS[1]:g} s a move")
     setup = [parse_gtp_vertex(v) for v in FIXED_HANDICAP.get(handicap, [])]
     game = PlayGame(token=secrets.token_urlsafe(12), version=version, human=human, komi=komi, handicap=handicap,
-                    seconds=seconds, setup=setup, moves=[], status="human")
+                    seconds=seconds, setup=setup, moves=[], status="human", address=address[:64] or None)
     game.status = "human" if to_play(game) == _colour(human) else "engine"
     session.add(game)
     return game
+
+
+def open_games(session: Session, address: str) -> int:
+    """The address's unfinished games touched within IDLE_GAME."""
+    return session.scalar(select(func.count()).where(PlayGame.address == address, PlayGame.status != "finished",
+                                                     PlayGame.updated_at > utcnow() - IDLE_GAME))
+
+
+def games_ahead(game: PlayGame) -> int:
+    """Games waiting for the engine since before this one: the engine answers them in that order."""
+    session = object_session(game)
+    if game.status != "engine" or session is None:
+        return 0
+    return session.scalar(select(func.count()).where(PlayGame.status == "engine", PlayGame.id != game.id,
+                                                     PlayGame.updated_at < game.updated_at))
 
 
 def _colour(letter: str) -> int:
@@ -168,7 +197,7 @@ def state_dict(game: PlayGame) -> dict[str, Any]:
         if last else None,
         "captures": {"B": current.captures[BLACK], "W": current.captures[WHITE]},
         "engine_winrate": game.winrate, "result": game.result, "reason": game.reason, "error": game.error,
-        "score": score,
+        "score": score, "games_ahead": games_ahead(game),
     }
 
 

@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select, update
@@ -32,6 +29,7 @@ from golois.engine.openings import opening_for
 from golois.errors import GoloisError
 from golois.tournament.config import LEASE_SECONDS
 from golois.tournament.db import Database
+from golois.tournament.leases import dead_local_runner, this_host
 from golois.tournament.models import Entry, Game, Network, Tournament, utcnow
 
 
@@ -63,26 +61,6 @@ class TournamentSettings:
     def of(cls, tournament: Tournament) -> TournamentSettings:
         return cls(tournament.seconds_per_move, tournament.playouts, tournament.games_per_pair, tournament.komi,
                    tournament.max_moves)
-
-
-def runner_id() -> str:
-    """host:pid:nonce, unique to this process; the pid lets a restart on this host reclaim at once."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def _dead_local_runner(runner: str | None, me: str) -> bool:
-    if not runner or runner == me:
-        return False
-    host, _, rest = runner.partition(":")
-    if host != socket.gethostname()[:60]:
-        return False
-    try:
-        os.kill(int(rest.partition(":")[0]), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError):
-        return False
-    return False
 
 
 # ---------------------------------------------------------------- creating
@@ -176,14 +154,14 @@ def claim_game(db: Database, tournament_id: int, runner: str, prefer: set[int] =
     now = utcnow()
     free = or_(Game.status == "pending",
                and_(Game.status == "running", or_(Game.lease_until < now, Game.runner.like(
-                   socket.gethostname()[:60] + ":%"))))
+                   this_host() + ":%"))))
     query = select(Game).where(Game.tournament_id == tournament_id, free).order_by(Game.number).limit(64)
     if game_id is not None:
         query = query.where(Game.id == game_id)
     with db.session() as session:
         candidates = [game for game in session.scalars(query)
                       if game.status == "pending" or game.lease_until is None or game.lease_until < now
-                      or _dead_local_runner(game.runner, runner)]
+                      or dead_local_runner(game.runner, runner)]
         candidates.sort(key=lambda game: -((game.black_id in prefer) + (game.white_id in prefer)))
         for game in candidates:
             claim = Claim(game.id, game.attempt + 1, tournament_id, game.number, game.black_id, game.white_id,

@@ -33,6 +33,7 @@ from golois.engine.match import SETUP_TIMEOUT, MatchSettings, Referee, wait_unti
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.leases import runner_id
 from golois.tournament.mail import send_results
 from golois.tournament.models import Entry, NetworkVersion, Tournament
 from golois.tournament.round_robin import (
@@ -44,7 +45,6 @@ from golois.tournament.round_robin import (
     game_counts,
     release_game,
     renew_leases,
-    runner_id,
     start_or_resume,
 )
 from golois.tournament.storage import NetworkStore

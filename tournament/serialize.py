@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from golois import parse_sgf
-from golois.tournament.models import Game, Network, NetworkVersion, Tournament
+from golois.tournament.models import Game, Network, NetworkVersion, Tournament, UploadCheck
 
 
 def _time(value: Any) -> str | None:
@@ -23,6 +23,7 @@ def version_dict(version: NetworkVersion) -> dict[str, Any]:
         "uploaded_at": _time(version.uploaded_at),
         "check_seconds": round(version.check_seconds, 2),
         "checks": version.checks,
+        "upload_sha256": version.upload_sha256,
     }
 
 
@@ -38,6 +39,31 @@ def network_dict(network: Network, versions: bool = False) -> dict[str, Any]:
     }
     if versions:
         data["versions"] = [version_dict(v) for v in network.versions]
+    return data
+
+
+def check_dict(check: UploadCheck, position: int | None = None, team_key: str | None = None) -> dict[str, Any]:
+    """An upload's check as its uploader follows it; `team_key` only for the one answer that hands it out."""
+    data = {
+        "token": check.token,
+        "status": check.status,
+        "accepted": {"accepted": True, "refused": False}.get(check.status),
+        "team": check.team,
+        "name": check.name,
+        "upload_sha256": check.upload_sha256,
+        "size_bytes": check.size_bytes,
+        "checks": check.checks,
+        "reason": check.reason,
+        "params": check.params,
+        "check_seconds": round(check.check_seconds, 2) if check.check_seconds is not None else None,
+        "queued_at": _time(check.created_at),
+        "finished_at": _time(check.finished_at),
+        "network": network_dict(check.version.network, versions=True) if check.version else None,
+    }
+    if position is not None:
+        data["position"] = position  # checks queued before this one
+    if team_key:
+        data["team_key"] = team_key
     return data
 
 

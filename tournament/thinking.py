@@ -80,7 +80,8 @@ class ThinkingService:
         with self.database.session() as session:
             games = session.scalars(select(PlayGame).where(
                 PlayGame.status == "engine",
-                or_(PlayGame.think_lease_until.is_(None), PlayGame.think_lease_until < now)).limit(8)).all()
+                or_(PlayGame.think_lease_until.is_(None), PlayGame.think_lease_until < now))
+                .order_by(PlayGame.updated_at).limit(8)).all()  # the longest wait first: a fair queue
             for game in games:
                 attempt = game.think_attempt + 1
                 lease = now + dt.timedelta(seconds=game.seconds * 3 + LEASE_MARGIN)

@@ -1,17 +1,24 @@
-"""Checking an uploaded network, in a separate process with time and memory limits.
+"""Checking an uploaded network, in a sandboxed child process with time and memory limits.
 
-The server never builds an uploaded network itself: `check_upload` runs
-this module as a child process (`python -m golois.tournament.upload_check
-FILE`) under an address-space limit, a CPU-time limit and a wall-clock
-deadline, in its own session so that everything it starts is killed with
-it. A hostile or broken file can at worst make the child fail, which
-refuses the upload; the server goes on.
+The server never opens an uploaded network itself: `check_upload` runs this
+module as a child process (`python -m golois.tournament.upload_check UPLOAD
+OUT`) in the sandbox (`sandbox.py`: the upload alone, read-only, and one
+empty folder to write into), under an address-space limit, a CPU-time limit,
+a file-size limit and a wall-clock deadline, in its own session so that
+everything it starts is killed with it. A hostile or broken file can at
+worst make the child fail, which refuses the upload; the server goes on.
 
-The child runs the network file contract (`golois.network.checks`: no
-code, allowed classes and operations only, input, outputs, the parameter
-limit), then checks that the network plays: finite, well-formed outputs on
-real positions, and a short game of real search moves with the engine. It
-prints one verdict line of JSON.
+The child runs the network file contract (`golois.network.checks`: an HDF5
+file of data only, no code, allowed classes and operations only, input,
+outputs, the parameter limit), writes the canonical file (the checked model
+saved again: architecture and weights, nothing else of the upload) and checks
+that it computes what the upload computes, then that it plays: finite,
+well-formed outputs on real positions and a short game of real search moves
+with the engine. It prints a line of JSON after each check, then the verdict.
+
+Only the parent decides: it reads at most OUTPUT_LIMIT bytes of the child's
+answer, audits the canonical file again before anyone uses it, and records
+the verdict itself (the child can write nothing but its folder).
 """
 
 from __future__ import annotations
@@ -20,25 +27,31 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from golois.files import sha256_file, write_atomic
+from golois.tournament.sandbox import OUT, UPLOAD, Isolation, Sandbox
 
+CHECK_PREFIX = "GOLOIS-CHECK "
 VERDICT_PREFIX = "GOLOIS-VERDICT "
+CANONICAL_NAME = "canonical.h5"
 POSITIONS = 64          # real positions whose outputs must be finite and well formed
 GAME_MOVES = 16         # moves of the short game (both colours)
 GAME_PLAYOUTS = 32      # playouts a move in the short game
-SEARCH_BATCH = 16       # the tournament engine's batch: its backend choice gets cached now
-OUTPUT_LIMIT = 1 << 20  # bytes of the child's output kept
-# Verdicts by file hash, in a folder of their own: the engine's conversion cache
-# replaces a file's whole folder, which must not take a verdict with it.
-VERDICTS = "verdicts-v1"  # bump when the checks change
+SEARCH_BATCH = 16       # the tournament engine's batch
+SAME_OUTPUTS = 1e-5     # the canonical file computes what the upload computes, to this tolerance
+OUTPUT_LIMIT = 1 << 20  # bytes of the child's output read
+FILE_SIZE_LIMIT = 256 << 20  # bytes of any file the child writes (the canonical file is a few hundred KB)
+CHECKS_VERSION = 2      # raised when the checks change: verdicts of older checks are not reused
 
 
 @dataclass
@@ -48,69 +61,106 @@ class Verdict:
     checks: list[dict[str, Any]] = field(default_factory=list)
     params: int | None = None
     seconds: float = 0.0
+    canonical: Path | None = None  # the canonical file (accepted only), in a folder the caller removes
 
     def as_dict(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "reason": self.reason, "checks": self.checks, "params": self.params,
                 "seconds": round(self.seconds, 2)}
 
 
+@dataclass(frozen=True)
+class CheckLimits:
+    seconds: float = 180.0  # wall clock of the whole check
+    memory_mb: int = 6144   # address space of the checker
+
+
 # ---------------------------------------------------------------- the server's side
 
 
-def check_upload(path: Path, cache_dir: Path, seconds: float, memory_mb: int) -> Verdict:
-    """Runs the checks on `path` in a limited child process; never raises for a bad file.
+def check_upload(path: Path, sandbox: Sandbox, limits: CheckLimits, work_dir: Path,
+                 on_check: Callable[[dict[str, Any]], None] = lambda check: None,
+                 hidden: tuple[Path, ...] = ()) -> Verdict:
+    """Runs the checks on `path` in the sandbox; never raises for a bad file.
 
-    A verdict the checks reached is remembered by the file's SHA-256 (a file
-    uploaded again is not checked again); a time-out or a crash is not.
+    `work_dir` receives a private folder for the child's output; an accepted
+    verdict's `canonical` file lies in it (the caller moves it, then calls
+    `discard(verdict)`). `on_check` is called with each check as it
+    completes. `hidden`: paths of the server's that must stay out of the
+    sandbox even where they lie inside a folder it sees.
     """
     start = time.monotonic()
-    path, cache_dir = Path(path).resolve(), Path(cache_dir).resolve()  # the child runs in cache_dir
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    remembered = cache_dir / VERDICTS / f"{sha256_file(path)}.json"
-    try:
-        cached = _from_dict(json.loads(remembered.read_text()))
-    except (OSError, ValueError):
-        cached = None
-    if cached is not None:
-        return cached
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(cache_dir),
-        "GOLOIS_CACHE": str(cache_dir),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "CUDA_VISIBLE_DEVICES": "",
-        "OMP_NUM_THREADS": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    path = Path(path).resolve()  # the child starts in /
+    work_dir.mkdir(parents=True, exist_ok=True)
+    private = Path(tempfile.mkdtemp(prefix="check-", dir=work_dir))  # 0700: only the server's user gets in
+    out = private / "out"
+    out.mkdir()
+    out.chmod(0o777)  # the sandbox's unprivileged user writes here
+    with contextlib.suppress(PermissionError):  # not ours (a bench on someone's file): readable already, or not
+        os.chmod(path, 0o644)  # the sandbox's user reads this (its folder stays closed to other users)
+    inside = sandbox.isolation is Isolation.BUBBLEWRAP
+    command = [sys.executable, "-I", "-m", "golois.tournament.upload_check",
+               str(UPLOAD if inside else path), str(OUT if inside else out)]
+    verdict = _run_child(sandbox.wrap(command, path, out, list(hidden)), limits, on_check)
+    verdict.seconds = time.monotonic() - start
+    if verdict.accepted:
+        verdict.canonical = audited_canonical(out / CANONICAL_NAME, verdict)
+    else:
+        shutil.rmtree(private, ignore_errors=True)
+    return verdict
 
-    def limit() -> None:  # runs in the child, before Python starts
-        memory = memory_mb * 1024 * 1024
+
+def discard(verdict: Verdict) -> None:
+    """Removes the child's folder (with the canonical file, unless it was moved away)."""
+    if verdict.canonical is not None:
+        shutil.rmtree(verdict.canonical.parent.parent, ignore_errors=True)
+
+
+def _run_child(command: list[str], limits: CheckLimits, on_check: Callable[[dict[str, Any]], None]) -> Verdict:
+    def limit() -> None:  # runs in the child, before the sandbox starts
+        memory = limits.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        cpu = int(seconds * 2) + 1  # both of the search's threads may run
+        cpu = int(limits.seconds * 2) + 1  # both of the search's threads may run
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
-    command = [sys.executable, "-I", "-m", "golois.tournament.upload_check", str(path)]
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "GOLOIS_CACHE": "off", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "CUDA_VISIBLE_DEVICES": "", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           "HDF5_PLUGIN_PRELOAD": "::", "MPLCONFIGDIR": "/tmp"}  # "::": HDF5 loads no filter plug-in
     try:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 env=env, cwd=cache_dir, preexec_fn=limit, start_new_session=True)
+                                 env=env, cwd="/", preexec_fn=limit, start_new_session=True)
     except OSError as error:
         return Verdict(False, f"the checker could not start: {error}")
+    errors: list[bytes] = []
+    reader = threading.Thread(target=lambda: errors.append(child.stderr.read(OUTPUT_LIMIT)), daemon=True)
+    reader.start()
+    verdict: Verdict | None = None
+    timer = threading.Timer(limits.seconds, _kill_group, (child,))
+    timer.start()
     try:
-        out, err = child.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        _kill_group(child)
-        return Verdict(False, f"the checks took longer than {seconds:g} s", seconds=time.monotonic() - start)
+        read = 0
+        for raw in child.stdout:
+            read += len(raw)
+            if read > OUTPUT_LIMIT:
+                break
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            if line.startswith(CHECK_PREFIX):
+                check = _check_from_json(line[len(CHECK_PREFIX):])
+                if check is not None:
+                    on_check(check)
+            elif line.startswith(VERDICT_PREFIX):
+                verdict = verdict_from_json(line[len(VERDICT_PREFIX):])
     finally:
+        timed_out = not timer.is_alive()
+        timer.cancel()
         _kill_group(child)  # anything the checker left behind
-    verdict = _parse(out[-OUTPUT_LIMIT:].decode("utf-8", "replace"))
+        reader.join(timeout=5)
+    if timed_out and verdict is None:
+        return Verdict(False, f"the checks took longer than {limits.seconds:g} s")
     if verdict is None:
-        return Verdict(False, _crash_reason(child.returncode, err[-OUTPUT_LIMIT:].decode("utf-8", "replace"),
-                                            memory_mb), seconds=time.monotonic() - start)
-    verdict.seconds = time.monotonic() - start
-    with contextlib.suppress(OSError):
-        remembered.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(remembered, json.dumps(verdict.as_dict()))
+        err = b"".join(errors)[-OUTPUT_LIMIT:].decode("utf-8", "replace")
+        return Verdict(False, _crash_reason(child.returncode, err, limits.memory_mb))
     return verdict
 
 
@@ -120,29 +170,49 @@ def _kill_group(child: subprocess.Popen) -> None:
     child.wait()
 
 
-def _parse(out: str) -> Verdict | None:
-    for line in reversed(out.splitlines()):
-        if line.startswith(VERDICT_PREFIX):
-            try:
-                return _from_dict(json.loads(line[len(VERDICT_PREFIX):]))
-            except ValueError:
-                return None
-    return None
+def _clean_check(data: Any) -> dict[str, Any]:
+    """A check as the child reported it, reduced to its three fields (bounded); raises for anything else."""
+    return {"name": str(data["name"])[:80], "ok": bool(data["ok"]), "detail": str(data["detail"])[:2000]}
 
 
-def _from_dict(data: object) -> Verdict | None:
+def _check_from_json(text: str) -> dict[str, Any] | None:
     try:
-        return Verdict(bool(data["accepted"]), str(data["reason"]), list(data["checks"]), data.get("params"),
-                       float(data.get("seconds", 0.0)))
+        return _clean_check(json.loads(text))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def verdict_from_json(text: str) -> Verdict | None:
+    """A verdict as a checker reported it (the child, or a worker of the task queue), bounded; None if malformed."""
+    try:
+        data = json.loads(text)
+        params = data.get("params")
+        return Verdict(bool(data["accepted"]), str(data["reason"])[:2000], [_clean_check(c) for c in data["checks"]],
+                       int(params) if params is not None else None)
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def _crash_reason(code: int, err: str, memory_mb: int) -> str:
+def audited_canonical(canonical: Path, verdict: Verdict) -> Path | None:
+    """The checker's canonical file once the server has audited it (no TensorFlow: structure and description);
+    None, and the verdict turned into a refusal, when it fails. Removes the file's folder's parent on failure."""
+    from golois.network import NetworkFileError, check_network_description
+
+    try:
+        check_network_description(canonical)
+    except NetworkFileError as error:
+        verdict.accepted, verdict.reason = False, f"the canonical file fails its audit: {error}"
+        verdict.checks.append({"name": "canonical file audit", "ok": False, "detail": verdict.reason})
+        shutil.rmtree(canonical.parent.parent, ignore_errors=True)
+        return None
+    return canonical
+
+
+def _crash_reason(code: int | None, err: str, memory_mb: int) -> str:
     text = err.lower()
     if "memoryerror" in text or "bad_alloc" in text or "cannot allocate" in text or "resource exhausted" in text:
         return f"the network needs more memory than the checker allows ({memory_mb:,} MB)"
-    if code < 0:
+    if code is not None and code < 0:
         name = signal.Signals(-code).name
         if -code == signal.SIGXCPU:
             return "the checks used more CPU time than allowed"
@@ -155,40 +225,78 @@ def _crash_reason(code: int, err: str, memory_mb: int) -> str:
 # ---------------------------------------------------------------- the child's side
 
 
-def run_checks(path: Path) -> Verdict:
-    """All checks, in order, stopping at the first failure."""
+class _CheckFailed(Exception):
+    pass
+
+
+def run_checks(path: Path, out: Path, report: Callable[[dict[str, Any]], None]) -> Verdict:
+    """All checks, in order, stopping at the first failure; `report` gets each check as it completes."""
     from golois.network.checks import ContractChecks
 
     contract = ContractChecks(path)
     passed = contract.run()
     checks = [check.as_dict() for check in contract.checks]
+    for check in checks:
+        report(check)
     if not passed:
         return Verdict(False, checks[-1]["detail"], checks)
     params = int(checks[-1]["detail"].split()[0].replace(",", ""))
-    for name, run in (("outputs on real positions", lambda: _outputs_on_real_positions(contract.model)),
-                      ("short game", lambda: _short_game(path))):
+    canonical = out / CANONICAL_NAME
+    steps: list[tuple[str, Callable[[], str]]] = [
+        ("canonical file", lambda: _write_canonical(contract.model, canonical)),
+        ("outputs on real positions", lambda: _outputs_on_real_positions(canonical)),
+        ("short game", lambda: _short_game(canonical)),
+    ]
+    for name, run in steps:
         try:
-            detail = run()
+            check = {"name": name, "ok": True, "detail": run()}
         except _CheckFailed as error:
-            checks.append({"name": name, "ok": False, "detail": str(error)})
-            return Verdict(False, str(error), checks, params)
-        checks.append({"name": name, "ok": True, "detail": detail})
+            check = {"name": name, "ok": False, "detail": str(error)}
+        checks.append(check)
+        report(check)
+        if not check["ok"]:
+            canonical.unlink(missing_ok=True)
+            return Verdict(False, check["detail"], checks, params)
     return Verdict(True, "accepted: the network meets the contract and plays", checks, params)
 
 
-class _CheckFailed(Exception):
-    pass
-
-
-def _outputs_on_real_positions(model: Any) -> str:
-    import numpy as np
-
+def _sample_batch() -> Any:
     from golois import SAMPLE_GAMES, Batch, Dataset
 
     dataset = Dataset(SAMPLE_GAMES, seed=0, threads=1, progress=False)
     batch = Batch.zeros(POSITIONS)
     dataset.get_batch(*batch, index=0)
-    policy, value = (np.asarray(out) for out in model(batch.input_data, training=False))
+    return batch
+
+
+def _write_canonical(model: Any, canonical: Path) -> str:
+    """The checked model saved again, then loaded back: it must compute what the upload computes."""
+    import numpy as np
+
+    from golois.network import NetworkFileError, load_network, save_network
+
+    save_network(model, canonical)
+    try:
+        again = load_network(canonical)
+    except NetworkFileError as error:
+        raise _CheckFailed(f"the network saved again does not load: {error}") from error
+    planes = _sample_batch().input_data
+    differences = [float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+                   for a, b in zip(model(planes, training=False), again(planes, training=False), strict=True)]
+    if max(differences) > SAME_OUTPUTS:
+        raise _CheckFailed(f"the network saved again computes other outputs (differences up to "
+                           f"{max(differences):.2g}); it cannot be stored")
+    return (f"architecture and weights saved again ({canonical.stat().st_size:,} bytes); outputs identical on "
+            f"{POSITIONS} positions (within {max(differences):.1e})")
+
+
+def _outputs_on_real_positions(canonical: Path) -> str:
+    import numpy as np
+
+    from golois.network import load_network
+
+    batch = _sample_batch()
+    policy, value = (np.asarray(out) for out in load_network(canonical)(batch.input_data, training=False))
     policy, value = policy.reshape(POSITIONS, -1), value.reshape(-1)
     if not (np.all(np.isfinite(policy)) and np.all(np.isfinite(value))):
         raise _CheckFailed(f"the network returns NaN or infinite values on real positions "
@@ -205,8 +313,7 @@ def _outputs_on_real_positions(model: Any) -> str:
             f"value from {value.min():.3f} to {value.max():.3f}, top move matches the game's in {accuracy:.0%}")
 
 
-def _short_game(path: Path) -> str:
-
+def _short_game(canonical: Path) -> str:
     from golois import BLACK, PASS
     from golois.engine.clock import Clock
     from golois.engine.coords import opponent
@@ -215,8 +322,8 @@ def _short_game(path: Path) -> str:
     from golois.network import NetworkFileError
 
     start = time.monotonic()
-    try:
-        evaluator = load_evaluator(path, batch_size=SEARCH_BATCH)
+    try:  # the TensorFlow graph: every network runs on it (engines choose their own backend when they load)
+        evaluator = load_evaluator(canonical, backend="tensorflow", batch_size=SEARCH_BATCH, cache=None)
     except (BackendUnavailable, NetworkFileError) as error:
         raise _CheckFailed(f"the engine cannot run the network: {error}") from error
     player = Player(evaluator, SearchSettings(batch_size=SEARCH_BATCH, resign_min_moves=GAME_MOVES + 1),
@@ -234,16 +341,19 @@ def _short_game(path: Path) -> str:
     passes = sum(point == PASS for point, _ in player.history)
     ended = ", the game ended by two passes" if player.game_over() else ""
     return (f"{moves} moves of {GAME_PLAYOUTS}-playout search ({passes} passes{ended}) in "
-            f"{time.monotonic() - start:.1f} s with the {evaluator.backend} backend")
+            f"{time.monotonic() - start:.1f} s")
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print("usage: python -m golois.tournament.upload_check FILE.h5", file=sys.stderr)
+    if len(sys.argv) != 3:
+        print("usage: python -m golois.tournament.upload_check FILE.h5 OUT_FOLDER", file=sys.stderr)
         return 2
-    start = time.monotonic()
-    verdict = run_checks(Path(sys.argv[1]))
-    verdict.seconds = time.monotonic() - start
+
+    def report(check: dict[str, Any]) -> None:
+        sys.stdout.write(CHECK_PREFIX + json.dumps(check) + "\n")
+        sys.stdout.flush()
+
+    verdict = run_checks(Path(sys.argv[1]), Path(sys.argv[2]), report)
     sys.stdout.write(VERDICT_PREFIX + json.dumps(verdict.as_dict()) + "\n")
     sys.stdout.flush()
     return 0

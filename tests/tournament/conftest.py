@@ -101,16 +101,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 # ---------------------------------------------------------------- the application
 
 
+@pytest.fixture(scope="session")
+def test_sandbox() -> str:
+    """bubblewrap where it works here (the tests of the sandbox itself are skipped elsewhere), else none."""
+    from golois.tournament.sandbox import Isolation, choose_sandbox
+
+    return "bubblewrap" if choose_sandbox("auto").isolation is Isolation.BUBBLEWRAP else "none"
+
+
 @pytest.fixture
-def make_config(tmp_path: Path, database_url: str, conversion_cache: Path) -> Callable[..., ServerConfig]:
+def make_config(tmp_path: Path, database_url: str, conversion_cache: Path,
+                test_sandbox: str) -> Callable[..., ServerConfig]:
     """make_config(**overrides) -> a ServerConfig on a fresh data folder and database.
 
-    The conversion cache (with upload verdicts) is shared by the whole test
-    session, so a file checked once is not checked again.
+    The conversion cache is shared by the whole test session, so a network
+    converted once is not converted again.
     """
     def make(**overrides) -> ServerConfig:
         settings = {"database_url": database_url, "admin_password": ADMIN_PASSWORD, "cache": conversion_cache,
-                    "testing": True, "extra": {"WTF_CSRF_ENABLED": False}, "play_engines": 0, "scheduler": False}
+                    "testing": True, "extra": {"WTF_CSRF_ENABLED": False}, "play_engines": 0, "scheduler": False,
+                    "sandbox": test_sandbox, "check_workers": 2}
         settings.update(overrides)
         return ServerConfig(tmp_path / "data", **settings)
     return make
@@ -123,11 +133,11 @@ def config(make_config) -> ServerConfig:
 
 @pytest.fixture
 def app(config: ServerConfig):
-    from golois.tournament.app import create_app
+    from golois.tournament.app import create_app, stop_services
 
     application = create_app(config)
     yield application
-    application.extensions["golois_db"].dispose()
+    stop_services(application)
 
 
 @pytest.fixture
@@ -205,10 +215,11 @@ def networks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return made
 
 
-def upload(client, path: Path, team: str = "team-a", name: str = "net", **fields):
-    """POSTs a network to the API; returns the response."""
+def upload(client, path: Path, team: str = "team-a", name: str = "net", wait: float = 120, **fields):
+    """POSTs a network to the API and waits for its verdict (201 or 422; 202 if it takes longer than `wait`)."""
     with open(path, "rb") as handle:
-        return client.post("/api/networks", data={"team": team, "name": name, "file": (handle, path.name), **fields})
+        return client.post(f"/api/networks?wait={wait}",
+                           data={"team": team, "name": name, "file": (handle, path.name), **fields})
 
 
 def stored_files(config: ServerConfig) -> list[Path]:

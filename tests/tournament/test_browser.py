@@ -16,33 +16,39 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def site(make_config):
-    from golois.tournament.app import create_app
+    from golois.tournament.app import create_app, stop_services
 
     app = create_app(make_config(extra={}))
     server = LiveServer(app)
     yield server, app.extensions["golois_db"]
     server.stop()
-    app.extensions["golois_db"].dispose()
+    stop_services(app)
 
 
-def test_uploading_through_the_form_shows_the_verdict(browser, site, networks):
+def test_uploading_through_the_form_shows_each_check_then_the_verdict(browser, site, networks):
     from selenium.webdriver.common.by import By
 
     server, _ = site
-    browser.get(server.url + "/upload")
-    browser.find_element(By.NAME, "team").send_keys("browser team")
-    browser.find_element(By.NAME, "name").send_keys("first try")
-    browser.find_element(By.NAME, "file").send_keys(str(networks["21-planes"]))
-    browser.find_element(By.CSS_SELECTOR, "form.upload button").click()
-    verdict = wait_for(lambda: browser.find_elements(By.ID, "verdict"), what="the verdict")[0]
-    assert "Refused" in verdict.text and "31 planes" in verdict.text
-    assert "✗" in verdict.text
-    browser.find_element(By.NAME, "file").send_keys(str(networks["good0"]))
-    browser.find_element(By.CSS_SELECTOR, "form.upload button").click()
-    wait_for(lambda: "Accepted" in browser.find_element(By.ID, "verdict").text, what="acceptance")
+
+    def send(path) -> None:
+        browser.get(server.url + "/upload")
+        browser.find_element(By.NAME, "team").send_keys("browser team")
+        browser.find_element(By.NAME, "name").send_keys("first try")
+        browser.find_element(By.NAME, "file").send_keys(str(path))
+        browser.find_element(By.CSS_SELECTOR, "form.upload button").click()
+
+    send(networks["21-planes"])
+    wait_for(lambda: "/checks/" in browser.current_url, what="the upload's page")
+    wait_for(lambda: "Refused" in browser.find_element(By.ID, "verdict").text, what="the refusal")
+    verdict = browser.find_element(By.ID, "verdict")
+    assert "31 planes" in verdict.text and "✗" in verdict.text
+    send(networks["good0"])
+    wait_for(lambda: "Accepted" in browser.find_element(By.ID, "verdict").text, timeout=120, what="acceptance")
     key = browser.find_element(By.ID, "team-key").text
     assert len(key) >= 20
-    assert browser.find_element(By.ID, "verdict").text.count("✓") == 8
+    assert browser.find_element(By.ID, "verdict").text.count("✓") == 9
+    logs = browser.get_log("browser")  # the CSP blocks no script or style of ours
+    assert not any("Content Security Policy" in entry["message"] for entry in logs), logs
     browser.find_element(By.LINK_TEXT, "The network's page").click()
     assert "browser team/first try" in browser.find_element(By.TAG_NAME, "h1").text
 

@@ -13,6 +13,7 @@ import pytest
 from conftest import LiveServer, _free_port, add_network, wait_for
 from sqlalchemy import select
 
+from golois.tournament.app import stop_services
 from golois.tournament.distributed import QUEUE
 from golois.tournament.models import Game, Tournament, Worker
 
@@ -53,7 +54,7 @@ def server(make_config):
     live = LiveServer(app)
     yield config, app.extensions["golois_db"], live
     live.stop()
-    app.extensions["golois_db"].dispose()
+    stop_services(app)
 
 
 def _env(config) -> dict[str, str]:
@@ -172,3 +173,45 @@ def test_the_network_files_need_the_worker_token(server, networks):
         urllib.request.urlopen(urllib.request.Request(f"{live.url}/api/worker/networks/{'0' * 64}",
                                                       headers={"Authorization": f"Bearer {TOKEN}"}))
     assert caught.value.code == 404
+
+
+def test_with_a_broker_uploads_are_checked_on_the_workers(make_config, redis_url, networks, tmp_path):
+    """The server sends each check to the task queue; a worker fetches the upload, checks it in its own
+    sandbox and sends back the verdict and the canonical file, which the server audits and records."""
+    import requests
+
+    from golois.tournament.app import create_app
+    from golois.tournament.check_tasks import CheckDispatcher
+    from golois.tournament.models import NetworkVersion, UploadCheck
+    from golois.tournament.storage import NetworkStore
+
+    config = make_config(worker_token=TOKEN, broker=redis_url)
+    app = create_app(config)
+    assert isinstance(app.extensions["golois_checks"], CheckDispatcher)
+    live = LiveServer(app)
+    database = app.extensions["golois_db"]
+    worker = start_worker(tmp_path / "worker", redis_url, live.url, config)
+    try:
+        answers = {}
+        for name in ("good0", "21-planes"):
+            with open(networks[name], "rb") as handle:
+                response = requests.post(f"{live.url}/api/networks?wait=5", files={"file": handle}, timeout=60,
+                                         data={"team": f"remote-{name}", "name": "n"})
+            assert response.status_code in (201, 202, 422), response.text
+            answers[name] = requests.get(f"{response.json()['url']}?wait=120", timeout=180).json()
+        if answers["good0"]["status"] not in ("accepted", "refused"):
+            answers["good0"] = requests.get(f"{answers['good0']['url']}?wait=120", timeout=180).json()
+    finally:
+        stop(worker)
+        live.stop()
+        stop_services(app)
+    assert answers["good0"]["status"] == "accepted", (answers, (tmp_path / "worker.log").read_text()[-3000:])
+    assert answers["21-planes"]["status"] == "refused" and "31 planes" in answers["21-planes"]["reason"]
+    with database.session() as session:
+        runners = set(session.scalars(select(UploadCheck.runner)))
+        workers = set(session.scalars(select(Worker.name)))
+        version = session.scalar(select(NetworkVersion).where(NetworkVersion.id == answers["good0"]["network"]
+                                                               ["current_version"]["id"]))
+    assert runners <= workers and runners  # checked by the worker, not by the server
+    assert NetworkStore(config.networks_dir).has(version.sha256)  # the canonical file the worker sent
+    assert list(config.incoming_dir.iterdir()) == []

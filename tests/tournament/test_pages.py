@@ -7,11 +7,12 @@ import io
 import zipfile
 
 import pytest
-from conftest import ADMIN_PASSWORD, add_network, upload
+from conftest import ADMIN_PASSWORD, add_network, upload, wait_for
 from sqlalchemy import select
 
 from golois import BLACK
 from golois.engine.sgf_writer import game_sgf, result_text
+from golois.tournament.app import stop_services
 from golois.tournament.models import Game, Network, Tournament
 from golois.tournament.round_robin import (
     GameRecord,
@@ -134,14 +135,35 @@ def test_a_game_not_played_yet_has_no_sgf(client, database, config, networks, ra
     assert "live.js" in page and 'data-running="1"' in page
 
 
-def test_the_upload_form_shows_the_verdict_and_the_team_key(client, networks):
+def _wait_for_verdict(database, response) -> str:
+    """Follows the form's redirect to the upload's page; waits for the verdict (in the database, so that
+    the page is the first to read it); returns the page's address."""
+    from golois.tournament.domain import CheckStatus
+    from golois.tournament.models import UploadCheck
+
+    assert response.status_code == 303
+    location = response.headers["Location"]
+
+    def finished() -> bool:
+        with database.session() as session:
+            check = session.scalar(select(UploadCheck).where(UploadCheck.token == location.rsplit("/", 1)[1]))
+            return CheckStatus(check.status).finished
+    wait_for(finished, timeout=120, what="the verdict")
+    return location
+
+
+def test_the_upload_form_leads_to_the_checks_page_with_the_verdict_and_the_team_key(client, database, networks):
     with open(networks["good0"], "rb") as handle:
         response = client.post("/upload", data={"team": "web", "name": "n", "file": (handle, "n.h5")})
-    page = response.data.decode()
-    assert response.status_code == 201 and "Accepted: web/n v1" in page and 'id="team-key"' in page
+    assert "check.js" in client.get(response.headers["Location"]).data.decode()  # follows the checks
+    location = _wait_for_verdict(database, response)
+    page = client.get(location).data.decode()
+    assert "Accepted: web/n v1" in page and 'id="team-key"' in page and "short game" in page
+    assert 'id="team-key"' not in client.get(f"{location}/panel").data.decode()  # shown once
     with open(networks["21-planes"], "rb") as handle:
         response = client.post("/upload", data={"team": "web2", "name": "n", "file": (handle, "n.h5")})
-    assert response.status_code == 422 and "31 planes" in response.data.decode()
+    page = client.get(f"{_wait_for_verdict(database, response)}/panel").data.decode()
+    assert "Refused" in page and "31 planes" in page
 
 
 def test_forms_need_a_csrf_token(make_config, networks):
@@ -156,7 +178,8 @@ def test_forms_need_a_csrf_token(make_config, networks):
     page = client.get("/upload").data.decode()
     assert 'name="csrf_token"' in page
     assert upload(client, networks["good0"]).status_code == 201  # the API authenticates by team key instead
-    app.extensions["golois_db"].dispose()
+    assert app.config["WTF_CSRF_TIME_LIMIT"] == 3600  # a form's token expires
+    stop_services(app)
 
 
 def test_admin_actions_need_the_password(client, database, networks):
@@ -189,7 +212,7 @@ def test_without_an_admin_password_there_are_no_admin_actions(make_config):
     assert client.get("/admin/").status_code == 404
     assert client.post("/admin/login", data={"password": ""}).status_code == 404
     assert client.post("/admin/tournaments", data={}).status_code == 404
-    app.extensions["golois_db"].dispose()
+    stop_services(app)
 
 
 def test_bad_admin_tournament_settings_are_refused(client):

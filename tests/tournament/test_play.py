@@ -11,6 +11,7 @@ from sqlalchemy import select
 import golois
 from golois import BLACK, PASS, WHITE
 from golois.engine.coords import parse_gtp_vertex
+from golois.tournament.app import stop_services
 from golois.tournament.models import NetworkVersion, PlayGame
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -28,7 +29,7 @@ def play_client(play_config):
     app = create_app(play_config)
     yield app.test_client()
     app.extensions["golois_thinking"].stop()
-    app.extensions["golois_db"].dispose()
+    stop_services(app)
 
 
 def start(client, **settings) -> str:
@@ -170,14 +171,14 @@ def test_a_game_survives_a_restart_and_a_pending_move_is_answered_after_it(play_
     token = start(client)
     move(client, token, "R4")
     assert state(client, token)["status"] == "engine"
-    first.extensions["golois_db"].dispose()
+    stop_services(first)
     second = create_app(play_config)  # the restart: same data, engines running
     try:
         answered = wait_for_turn(second.test_client(), token)
         assert answered["status"] == "human" and answered["moves"] == 2
     finally:
         second.extensions["golois_thinking"].stop()
-        second.extensions["golois_db"].dispose()
+        stop_services(second)
 
 
 def test_a_long_think_does_not_hold_up_another_visitor(play_client, database):

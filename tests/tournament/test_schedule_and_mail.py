@@ -10,6 +10,7 @@ from conftest import ADMIN_PASSWORD, add_network, wait_for
 from sqlalchemy import select
 from test_pages import record_games
 
+from golois.tournament.app import stop_services
 from golois.tournament.db import Database
 from golois.tournament.mail import send_results
 from golois.tournament.models import ScheduleRun, Team, Tournament, utcnow
@@ -152,4 +153,32 @@ def test_results_are_mailed_once_to_the_teams_that_gave_an_address(make_config, 
     body = handler.messages[0].content.decode()
     assert f"Golois tournament {tournament.id}: results" in body
     assert "team0/net v1" in body and "95%" in body and f"http://golois.example/tournaments/{tournament.id}" in body
-    app.extensions["golois_db"].dispose()
+    stop_services(app)
+
+
+def test_one_bad_address_costs_only_its_team_the_results(make_config, networks, random_games, smtp_sink):
+    """An address stored before addresses were validated, that the mail library refuses: the others still go,
+    and each team's message is marked sent or failed on its own."""
+    from golois.tournament.app import create_app
+    from golois.tournament.models import Mailing
+
+    controller, handler = smtp_sink
+    config = make_config(smtp_host="127.0.0.1", smtp_port=controller.port)
+    app = create_app(config)
+    database = app.extensions["golois_db"]
+    for i in range(3):
+        add_network(database, config, networks[f"good{i}"], f"team{i}")
+    with database.session() as session:
+        for team in session.scalars(select(Team).where(Team.name.like("team%"))):
+            team.email = "a@b.example\nBcc: x@y.example" if team.name == "team0" else f"{team.name}@students.example"
+    tournament = start_tournament(database, TournamentSettings(playouts=2))
+    record_games(database, tournament.id, random_games)
+    assert send_results(database, config) == 2
+    assert sorted(m.rcpt_tos[0] for m in handler.messages) == ["team1@students.example", "team2@students.example"]
+    with database.session() as session:
+        mailings = {m.address.split("@")[0]: m for m in session.scalars(select(Mailing))}
+        assert mailings["a"].sent_at is None and "ValueError" in mailings["a"].error
+        assert mailings["team1"].sent_at is not None and mailings["team1"].error is None
+        assert session.get(Tournament, tournament.id).results_mailed_at is not None
+    assert send_results(database, config) == 0
+    stop_services(app)

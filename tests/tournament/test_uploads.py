@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
-from conftest import SHARED_MODELS, stored_files, upload
+from conftest import SHARED_MODELS, stored_files, upload, wait_for
 from sqlalchemy import func, select
 
+from golois.files import sha256_file
+from golois.tournament.app import stop_services
 from golois.tournament.models import Network, NetworkVersion, Team
 from golois.tournament.storage import NetworkStore
 
@@ -24,7 +28,12 @@ def assert_nothing_left(config, database, networks_before: int = 1) -> None:
     assert len(stored_files(config)) == networks_before
     assert count_rows(database, NetworkVersion) == networks_before
     assert count_rows(database, Network) == networks_before
-    assert list(config.incoming_dir.iterdir()) == []
+    no_upload_waiting(config)
+
+
+def no_upload_waiting(config) -> None:
+    """The incoming folder empties: the checker removes an upload just after recording its verdict."""
+    wait_for(lambda: list(config.incoming_dir.iterdir()) == [], timeout=10, what="the upload's removal")
 
 
 def test_an_accepted_upload_lists_every_check_and_returns_the_team_key_once(client, config, database, networks):
@@ -34,7 +43,7 @@ def test_an_accepted_upload_lists_every_check_and_returns_the_team_key_once(clie
     assert body["accepted"] is True
     names = [check["name"] for check in body["checks"]]
     assert names == ["HDF5 file", "description", "build", "input", "outputs", "parameter limit",
-                     "outputs on real positions", "short game"]
+                     "canonical file", "outputs on real positions", "short game"]
     assert all(check["ok"] for check in body["checks"])
     assert "2,258 trainable parameters (limit 100,000)" in body["checks"][5]["detail"]
     assert re.search(r"\d+ moves of 32-playout search", body["checks"][-1]["detail"])
@@ -42,10 +51,37 @@ def test_an_accepted_upload_lists_every_check_and_returns_the_team_key_once(clie
     assert len(body["team_key"]) >= 20
     stored = stored_files(config)
     assert len(stored) == 2  # the bundled network and this one, by SHA-256, outside any served folder
-    assert any(p.name == body["network"]["current_version"]["sha256"] + ".h5" for p in stored)
+    version = body["network"]["current_version"]
+    assert any(p.name == version["sha256"] + ".h5" for p in stored)
+    assert version["upload_sha256"] == sha256_file(networks["good0"])
+    # The key was handed out with the verdict: polling the check again does not repeat it.
+    assert "team_key" not in client.get(f"/api/checks/{body['token']}").get_json()
     # The key is shown once: a second upload of the team does not repeat it.
     again = upload(client, networks["good1"], team="Team A", name="second", key=body["team_key"])
     assert again.status_code == 201 and "team_key" not in again.get_json()
+
+
+def test_what_is_stored_is_the_servers_canonical_file_not_the_upload(client, config, networks, tmp_path):
+    """Anything beside the architecture and the weights (here an extra dataset and attribute) is not kept."""
+    import h5py
+
+    from golois.network import load_network
+
+    sent = tmp_path / "with-extras.h5"
+    shutil.copyfile(networks["good0"], sent)
+    with h5py.File(sent, "r+") as h5:
+        h5.create_dataset("notes/extra", data=np.arange(1000, dtype="float32"))
+        h5.attrs["comment"] = "anything the student liked"
+    body = upload(client, sent, team="extras").get_json()
+    assert body["accepted"] is True, body["reason"]
+    version = body["network"]["current_version"]
+    assert version["upload_sha256"] == sha256_file(sent) != version["sha256"]
+    stored = NetworkStore(config.networks_dir).path(version["sha256"])
+    with h5py.File(stored, "r") as h5:
+        assert "notes" not in h5 and "comment" not in h5.attrs
+    planes = np.random.default_rng(0).random((2, 19, 19, 31), dtype=np.float32)
+    for ours, theirs in zip(load_network(stored)(planes), load_network(sent)(planes), strict=True):
+        np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), atol=1e-6)
 
 
 def test_the_same_team_and_name_again_makes_a_new_version(client, database, networks):
@@ -96,7 +132,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(make_config, ne
     assert response.status_code == 413
     assert response.get_json()["accepted"] is False
     assert len(stored_files(config)) == 1
-    app.extensions["golois_db"].dispose()
+    stop_services(app)
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -133,7 +169,7 @@ def test_the_rate_limit_counts_every_upload_from_an_address(make_config, network
     assert upload(client, networks["good0"], team="b").status_code == 201
     response = upload(client, networks["good1"], team="c")
     assert response.status_code == 429 and "too many uploads" in response.get_json()["reason"]
-    app.extensions["golois_db"].dispose()
+    stop_services(app)
 
 
 def test_a_class_token_set_by_the_admin_is_needed(client, networks):
@@ -161,8 +197,9 @@ def test_concurrent_uploads_are_all_recorded_once(app, config, database, network
     for thread in threads:
         thread.join()
     codes = sorted(code for code, _ in results)
-    # The first upload of team "same" creates it; the others of that team come without its key.
-    assert codes.count(201) == 5 and all(code in (403, 409) for code in codes if code != 201), results
+    # The first upload of team "same" creates it; the others of that team come without its key: refused at once
+    # (403) when the team exists already, or at their verdict (422) when it was created while they waited.
+    assert codes.count(201) == 5 and all(code in (403, 422) for code in codes if code != 201), results
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Team)) == 6
         versions = session.scalars(select(NetworkVersion)).all()
@@ -236,21 +273,29 @@ def test_every_course_file_gets_the_verdict_its_readme_gives(client, config, dat
     assert count_rows(database, NetworkVersion) == 1 + 5
 
 
-def test_the_checker_takes_a_relative_path(networks, tmp_path, monkeypatch):
-    from golois.tournament.upload_check import check_upload
+def test_the_checker_takes_a_relative_path(networks, tmp_path, monkeypatch, test_sandbox):
+    from golois.tournament.sandbox import choose_sandbox
+    from golois.tournament.upload_check import CheckLimits, check_upload, discard
 
     monkeypatch.chdir(networks["good0"].parent)
-    verdict = check_upload(Path(networks["good0"].name), tmp_path / "cache", 180, 6144)
+    verdict = check_upload(Path(networks["good0"].name), choose_sandbox(test_sandbox), CheckLimits(), tmp_path)
     assert verdict.accepted, verdict.reason
+    assert verdict.canonical is not None and verdict.canonical.is_file()
+    discard(verdict)
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_a_new_start_puts_back_a_lost_bundled_file_without_checking_or_recording_it_again(config, database):
+def test_a_new_start_puts_back_a_lost_bundled_file_without_recording_it_again(app, config, database):
+    from golois.tournament.app import get_sandbox
     from golois.tournament.uploads import register_bundled_network
 
     (bundled,) = stored_files(config)
-    bundled.unlink()  # e.g. the data folder restored from an old backup
     messages: list[str] = []
-    register_bundled_network(database, config, log=messages.append)
-    assert stored_files(config) == [bundled]
-    assert messages == []  # recorded already: its checks do not run again
+    with app.app_context():
+        register_bundled_network(database, config, get_sandbox(), log=messages.append)
+        assert messages == []  # recorded and stored: nothing to do
+        bundled.unlink()  # e.g. the data folder restored from an old backup
+        register_bundled_network(database, config, get_sandbox(), log=messages.append)
+    assert stored_files(config) == [bundled]  # the canonical file written again: the same bytes
+    assert len(messages) == 1
     assert count_rows(database, NetworkVersion) == 1

@@ -3,11 +3,18 @@
 Start or resume a tournament (a runner process is started beside the
 server), set the class token, issue a team a new key, switch networks on
 and off.
+
+Signing in is throttled per address and overall (atomic token buckets, see
+rate_limit). The session does not carry a flag but a proof: an HMAC, under
+the secret key, of the password and the sessions' epoch; a new password, or
+"sign out everywhere" (which raises the epoch), makes every earlier session
+worthless.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import os
 import secrets
@@ -19,12 +26,28 @@ from sqlalchemy import select
 from golois.tournament.app import get_config
 from golois.tournament.db import get_database, get_or_404, get_session
 from golois.tournament.models import Game, Network, Setting, Team, Tournament, hash_key, utcnow
+from golois.tournament.rate_limit import Limit, take
 from golois.tournament.round_robin import TournamentError, TournamentSettings
 from golois.tournament.runner import spawn_runner
 from golois.tournament.schedule import WEEKDAYS, WeeklySchedule, read_schedule, write_schedule
 from golois.tournament.uploads import CLASS_TOKEN
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+SESSIONS_EPOCH = "admin_sessions_epoch"  # Setting key, raised by "sign out everywhere"
+LOGIN_LIMITS = (Limit(10, 900, "sign-in attempts from this address"),  # per address
+                Limit(60, 900, "sign-in attempts on this server"))      # all addresses together
+
+
+def _admin_proof() -> str:
+    """What an admin's session holds: changes with the password, the epoch and the secret key."""
+    epoch = Setting.read(get_session(), SESSIONS_EPOCH, 0)
+    message = f"{get_config().admin_password}|{epoch}".encode()
+    return hmac.new(get_config().secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def is_admin() -> bool:
+    proof = session.get("admin")
+    return isinstance(proof, str) and hmac.compare_digest(proof, _admin_proof())
 
 
 def admin_required(view: Callable) -> Callable:
@@ -32,7 +55,7 @@ def admin_required(view: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         if not get_config().admin_password:
             abort(404, "admin actions are disabled: start the server with GOLOIS_ADMIN_PASSWORD set")
-        if not session.get("admin"):
+        if not is_admin():
             return redirect(url_for("admin.dashboard"))
         return view(*args, **kwargs)
     return wrapper
@@ -43,7 +66,7 @@ def dashboard():
     config = get_config()
     if not config.admin_password:
         return render_template("admin.html", disabled=True), 404
-    if not session.get("admin"):
+    if not is_admin():
         return render_template("admin.html", login=True)
     db_session = get_session()
     return render_template(
@@ -65,11 +88,16 @@ def login():
     password = get_config().admin_password
     if not password:
         abort(404, "admin actions are disabled: start the server with GOLOIS_ADMIN_PASSWORD set")
+    address = request.remote_addr or "unknown"
+    for key, limit in zip((f"login:address:{address}", "login:all"), LOGIN_LIMITS, strict=True):
+        if not take(get_database(), key, limit):
+            flash(limit.refusal())
+            return render_template("admin.html", login=True), 429
     if not hmac.compare_digest(request.form.get("password", "").encode(), password.encode()):
         flash("wrong password")
         return render_template("admin.html", login=True), 403
     session.clear()
-    session["admin"] = True
+    session["admin"] = _admin_proof()
     return redirect(url_for("admin.dashboard"))
 
 
@@ -77,6 +105,18 @@ def login():
 def logout():
     session.clear()
     return redirect(url_for("pages.index"))
+
+
+@bp.post("/logout-everywhere")
+@admin_required
+def logout_everywhere():
+    """Every admin session ends, this one included (a stolen cookie stops working)."""
+    db_session = get_session()
+    Setting.write(db_session, SESSIONS_EPOCH, int(Setting.read(db_session, SESSIONS_EPOCH, 0)) + 1)
+    db_session.commit()
+    session.clear()
+    flash("every admin session is signed out")
+    return redirect(url_for("admin.dashboard"))
 
 
 @bp.post("/tournaments")
@@ -138,7 +178,7 @@ def class_token():
     return redirect(url_for("admin.dashboard"))
 
 
-@bp.post("/teams/<int:team_id>/key")
+@bp.post("/teams/<id:team_id>/key")
 @admin_required
 def reissue_key(team_id: int):
     team = get_or_404(Team, team_id)
@@ -148,7 +188,7 @@ def reissue_key(team_id: int):
     return render_template("admin.html", new_key=(team.name, key))
 
 
-@bp.post("/networks/<int:network_id>/active")
+@bp.post("/networks/<id:network_id>/active")
 @admin_required
 def set_active(network_id: int):
     network = get_or_404(Network, network_id)

@@ -1,25 +1,40 @@
-"""The JSON API: networks (and uploads), tournaments with standings, games with their SGF."""
+"""The JSON API: networks (and uploads with their checks), tournaments with standings, games with their SGF."""
 
 from __future__ import annotations
 
 import hmac
+import time
+from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, send_file
+from flask import Blueprint, abort, current_app, jsonify, request, send_file, url_for
 from sqlalchemy import select
 
-from golois.tournament.app import get_config
+from golois.tournament.app import get_config, get_sandbox
 from golois.tournament.db import get_database, get_or_404, get_session
-from golois.tournament.models import Game, Network, Tournament
-from golois.tournament.serialize import game_dict, network_dict, tournament_dict
+from golois.tournament.domain import CheckStatus
+from golois.tournament.models import Game, Network, Tournament, UploadCheck
+from golois.tournament.serialize import check_dict, game_dict, network_dict, tournament_dict
 from golois.tournament.standings import compute_standings
 from golois.tournament.storage import NetworkStore
-from golois.tournament.uploads import Accepted, UploadError, UploadRequest, deactivate_network, receive_upload
+from golois.tournament.uploads import (
+    UploadError,
+    UploadRequest,
+    deactivate_network,
+    incoming_path,
+    queue_position,
+    submit_upload,
+    take_team_key,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+MAX_WAIT = 120.0  # seconds a request may wait for a verdict (?wait=); a thread of the server waits with it
+POLL = 0.25
 
 
-def upload_from_request() -> Accepted:
-    """The upload in the current request (API or form): fields file, team, name, key, class_token, email."""
+def upload_from_request() -> str:
+    """Queues the upload in the current request (API or form); returns its check's token.
+
+    Fields: file, team, name, key, class_token, email."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise UploadError(400, "no file: send the network as the multipart field 'file'")
@@ -32,18 +47,59 @@ def upload_from_request() -> Accepted:
         return path.stat().st_size
 
     form = request.form
-    return receive_upload(get_database(), get_config(), UploadRequest(
+    token = submit_upload(get_database(), get_config(), get_sandbox(), UploadRequest(
         team=form["team"], name=form["name"], address=request.remote_addr or "unknown", key=form.get("key", ""),
-        class_token=form.get("class_token", ""), email=form.get("email", "").strip()), save)
+        class_token=form.get("class_token", ""), email=form.get("email", "")), save)
+    service = current_app.extensions.get("golois_checks")
+    if service is not None:
+        service.poke()
+    return token
+
+
+def check_state(token: str, wait: float = 0.0) -> dict[str, Any]:
+    """The check as it stands, after waiting up to `wait` seconds for its verdict; hands out a new team's key once."""
+    deadline = time.monotonic() + wait
+    while True:
+        session = get_session()
+        session.expire_all()
+        check = session.scalar(select(UploadCheck).where(UploadCheck.token == token))
+        if check is None:
+            abort(404, "no such upload (an upload is reached by the address given when it was sent)")
+        if CheckStatus(check.status).finished or time.monotonic() >= deadline:
+            break
+        session.rollback()  # no transaction held while waiting
+        time.sleep(POLL)
+    data = check_dict(check, queue_position(session, check), take_team_key(session, check))
+    data["url"] = url_for("api.show_check", token=token, _external=True)
+    data["page"] = url_for("pages.check", token=token, _external=True)
+    return data
+
+
+def wait_argument() -> float:
+    try:
+        wait = float(request.args.get("wait") or 0)
+    except ValueError:
+        raise UploadError(400, f"wait={request.args.get('wait')!r}: give seconds, up to {MAX_WAIT:g}") from None
+    return min(max(wait, 0.0), MAX_WAIT) if wait == wait else 0.0  # NaN: no wait
 
 
 @bp.post("/networks")
 def upload_network():
+    """Queues an upload: 202 with the check's URL; with ?wait=SECONDS, 201 or 422 once it has its verdict."""
+    wait = wait_argument()
     try:
-        accepted = upload_from_request()
+        token = upload_from_request()
     except UploadError as error:
         return jsonify(error.as_dict()), error.status
-    return jsonify(accepted.as_dict()), 201
+    data = check_state(token, wait)
+    status = {CheckStatus.ACCEPTED.value: 201, CheckStatus.REFUSED.value: 422}.get(data["status"], 202)
+    return jsonify(data), status, {"Location": data["url"]}
+
+
+@bp.get("/checks/<token>")
+def show_check(token: str):
+    """An upload's check: its status, the checks completed so far, the verdict (?wait=SECONDS to wait for it)."""
+    return jsonify(check_state(token, wait_argument()))
 
 
 @bp.get("/networks")
@@ -52,12 +108,12 @@ def list_networks():
     return jsonify({"networks": [network_dict(n) for n in networks]})
 
 
-@bp.get("/networks/<int:network_id>")
+@bp.get("/networks/<id:network_id>")
 def show_network(network_id: int):
     return jsonify(network_dict(get_or_404(Network, network_id), versions=True))
 
 
-@bp.post("/networks/<int:network_id>/deactivate")
+@bp.post("/networks/<id:network_id>/deactivate")
 def deactivate(network_id: int):
     """Takes a network out of future tournaments; needs its team's key."""
     network = get_or_404(Network, network_id)
@@ -72,7 +128,7 @@ def list_tournaments():
     return jsonify({"tournaments": [tournament_dict(t) for t in tournaments]})
 
 
-@bp.get("/tournaments/<int:tournament_id>")
+@bp.get("/tournaments/<id:tournament_id>")
 def show_tournament(tournament_id: int):
     tournament = get_or_404(Tournament, tournament_id)
     standings = compute_standings(get_session(), tournament)
@@ -81,15 +137,20 @@ def show_tournament(tournament_id: int):
     return jsonify(data)
 
 
-@bp.get("/worker/networks/<sha256>")
-def worker_network(sha256: str):
-    """A network file for a worker of the task queue (workers share no disk with the server)."""
+def _require_worker() -> None:
+    """Only the task queue's workers (they show the server's worker token) reach the /api/worker/ routes."""
     token = get_config().worker_token
     if not token:
         abort(404, "this server has no workers (set GOLOIS_WORKER_TOKEN)")
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), token.encode()):
         abort(403, "a worker token is needed")
+
+
+@bp.get("/worker/networks/<sha256>")
+def worker_network(sha256: str):
+    """A (canonical) network file for a worker of the task queue (workers share no disk with the server)."""
+    _require_worker()
     store = NetworkStore(get_config().networks_dir)
     try:
         path = store.path(sha256)
@@ -100,6 +161,39 @@ def worker_network(sha256: str):
     return send_file(path, mimetype="application/x-hdf5", download_name=f"{sha256}.h5")
 
 
-@bp.get("/games/<int:game_id>")
+@bp.get("/worker/uploads/<token>")
+def worker_upload(token: str):
+    """An upload waiting for its check, for the worker that claimed it."""
+    _require_worker()
+    path = incoming_path(get_config(), token)
+    if "/" in token or not path.is_file():
+        abort(404, "no such upload waiting")
+    return send_file(path, mimetype="application/x-hdf5", download_name="upload.h5")
+
+
+@bp.post("/worker/checks/<token>")
+def worker_verdict(token: str):
+    """A worker's verdict (and canonical file): audited and recorded by the server, conditional on the claim."""
+    from golois.tournament.check_tasks import receive_worker_verdict
+
+    _require_worker()
+    try:
+        attempt = int(request.form.get("attempt", ""))
+    except ValueError:
+        abort(400, "attempt must be the claim's number")
+    canonical = request.files.get("canonical")
+
+    def save(path) -> bool:
+        if canonical is None:
+            return False
+        canonical.save(path)
+        return True
+
+    done = receive_worker_verdict(get_database(), get_config(), token, attempt, request.form.get("verdict", ""),
+                                  save)
+    return jsonify({"recorded": done}), 200 if done else 409
+
+
+@bp.get("/games/<id:game_id>")
 def show_game(game_id: int):
     return jsonify(game_dict(get_or_404(Game, game_id), sgf=True))

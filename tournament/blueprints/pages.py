@@ -8,7 +8,7 @@ import zipfile
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from golois.tournament.blueprints.api import upload_from_request
+from golois.tournament.blueprints.api import check_state, upload_from_request
 from golois.tournament.db import get_or_404, get_session
 from golois.tournament.models import Game, Network, Setting, Tournament, Worker, utcnow
 from golois.tournament.serialize import game_moves
@@ -33,7 +33,7 @@ def networks():
     return render_template("networks.html", networks=rows)
 
 
-@bp.get("/networks/<int:network_id>")
+@bp.get("/networks/<id:network_id>")
 def network(network_id: int):
     session = get_session()
     net = get_or_404(Network, network_id)
@@ -48,7 +48,7 @@ def network(network_id: int):
     return render_template("network.html", network=net, games=games, version_ids=set(ids), losses=losses)
 
 
-@bp.post("/networks/<int:network_id>/deactivate")
+@bp.post("/networks/<id:network_id>/deactivate")
 def deactivate(network_id: int):
     network = get_or_404(Network, network_id)
     deactivate_network(network, request.form.get("key"))
@@ -63,11 +63,22 @@ def upload():
     if request.method == "GET":
         return render_template("upload.html", needs_token=needs_token)
     try:
-        accepted = upload_from_request()
+        token = upload_from_request()
     except UploadError as error:
         return render_template("upload.html", needs_token=needs_token, refused=error, form=request.form), \
             error.status
-    return render_template("upload.html", needs_token=needs_token, accepted=accepted), 201
+    return redirect(url_for("pages.check", token=token), code=303)
+
+
+@bp.get("/checks/<token>")
+def check(token: str):
+    """An upload's checks, completed one by one (check.js reloads the panel until the verdict)."""
+    return render_template("check.html", check=check_state(token))
+
+
+@bp.get("/checks/<token>/panel")
+def check_panel(token: str):
+    return render_template("_check_panel.html", check=check_state(token))
 
 
 @bp.get("/tournaments")
@@ -76,20 +87,20 @@ def tournaments():
     return render_template("tournaments.html", tournaments=rows)
 
 
-@bp.get("/tournaments/<int:tournament_id>")
+@bp.get("/tournaments/<id:tournament_id>")
 def tournament(tournament_id: int):
     row = get_or_404(Tournament, tournament_id)
     return render_template("tournament.html", tournament=row, standings=compute_standings(get_session(), row))
 
 
-@bp.get("/tournaments/<int:tournament_id>/standings.csv")
+@bp.get("/tournaments/<id:tournament_id>/standings.csv")
 def standings_csv(tournament_id: int):
     row = get_or_404(Tournament, tournament_id)
     return Response(compute_standings(get_session(), row).csv(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=golois-tournament-{tournament_id}-standings.csv"})
 
 
-@bp.get("/tournaments/<int:tournament_id>/games.zip")
+@bp.get("/tournaments/<id:tournament_id>/games.zip")
 def games_zip(tournament_id: int):
     row = get_or_404(Tournament, tournament_id)
     buffer = io.BytesIO()
@@ -113,13 +124,13 @@ def workers():
     return render_template("workers.html", workers=rows, played=played, time_losses=time_losses, now=utcnow())
 
 
-@bp.get("/games/<int:game_id>")
+@bp.get("/games/<id:game_id>")
 def game(game_id: int):
     row = get_or_404(Game, game_id)
     return render_template("game.html", game=row, moves=game_moves(row))
 
 
-@bp.get("/games/<int:game_id>.sgf")
+@bp.get("/games/<id:game_id>.sgf")
 def game_sgf(game_id: int):
     row = get_or_404(Game, game_id)
     if not row.sgf:

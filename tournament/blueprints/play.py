@@ -11,7 +11,9 @@ from golois.tournament.db import get_or_404, get_session
 from golois.tournament.models import Network, NetworkVersion, PlayGame
 from golois.tournament.play import (
     DEFAULT_SECONDS,
+    IDLE_GAME,
     KOMI,
+    OPEN_GAMES_PER_ADDRESS,
     SECONDS,
     PlayError,
     human_move,
@@ -58,7 +60,8 @@ def choose():
     networks = get_session().scalars(select(Network).where(Network.active.is_(True))
                                      .order_by(Network.bundled.desc(), Network.id)).all()
     return render_template("play_choose.html", networks=networks, komi_range=KOMI, default_komi=DEFAULT_KOMI,
-                           seconds_range=SECONDS, default_seconds=DEFAULT_SECONDS)
+                           seconds_range=SECONDS, default_seconds=DEFAULT_SECONDS,
+                           open_games_limit=OPEN_GAMES_PER_ADDRESS, idle_minutes=IDLE_GAME.seconds // 60)
 
 
 @bp.post("/play")
@@ -67,7 +70,8 @@ def start():
     try:
         version = get_or_404(NetworkVersion, int(form.get("version", "")))
         game = new_game(get_session(), version, form.get("colour", "B"), float(form.get("komi", DEFAULT_KOMI)),
-                        int(form.get("handicap", "0")), float(form.get("seconds", DEFAULT_SECONDS)))
+                        int(form.get("handicap", "0")), float(form.get("seconds", DEFAULT_SECONDS)),
+                        address=request.remote_addr or "")
     except ValueError as error:
         raise PlayError(f"invalid game settings: {error}") from error
     get_session().commit()

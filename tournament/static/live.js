@@ -4,7 +4,10 @@
 
 (function () {
   const progress = document.getElementById("progress");
-  if (!progress || progress.dataset.running !== "1") return;
+  if (!progress) return;
+  const bar = progress.querySelector(".bar");  // no inline style: the CSP allows none
+  bar.style.width = bar.dataset.percent + "%";
+  if (progress.dataset.running !== "1") return;
   const shown = Number(progress.dataset.finished);
   async function poll() {
     try {
@@ -12,7 +15,7 @@
       if (response.ok) {
         const data = await response.json();
         const counts = data.game_counts, total = counts.pending + counts.running + counts.finished;
-        progress.querySelector(".bar").style.width = (total ? 100 * counts.finished / total : 0) + "%";
+        bar.style.width = (total ? 100 * counts.finished / total : 0) + "%";
         document.getElementById("progress-label").textContent =
           `${counts.finished} of ${total} games played, ${counts.running} in progress`;
         if (counts.finished !== shown || data.status !== "running") { window.location.reload(); return; }

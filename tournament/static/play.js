@@ -19,7 +19,10 @@
     document.getElementById("captures-white").textContent = data.captures.W;
     document.getElementById("winrate").textContent =
       data.engine_winrate === null ? "–" : (100 * data.engine_winrate).toFixed(1) + "%";
-    const status = { human: "Your move", engine: "The engine is thinking…", finished: "Game over" }[data.status];
+    const waiting = data.games_ahead ? ` (after ${data.games_ahead} other game${data.games_ahead > 1 ? "s" : ""}: ` +
+      "the engine answers in turn)" : "";
+    const status = { human: "Your move", engine: "The engine is thinking…" + waiting,
+                     finished: "Game over" }[data.status];
     document.getElementById("status").textContent = status;
     root.dataset.status = data.status;
     document.getElementById("result").textContent = data.status === "finished"
