@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from golois.engine import BACKENDS
+from golois.engine.clock import SECONDS_PER_MOVE
 from golois.engine.gtp_client import EngineFailure
 from golois.engine.match import MatchSettings
 
@@ -27,7 +28,7 @@ def engine_options(command: Callable) -> Callable:
     options = [
         click.option("--model", "-m", default="default", show_default=True, help=MODEL_HELP),
         click.option("--time", "seconds", type=float, default=None,
-                     help="CPU seconds per move [default: 2, unless --playouts is given]."),
+                     help=f"CPU seconds per move [default: {SECONDS_PER_MOVE:g}, unless --playouts is given]."),
         click.option("--playouts", type=int, default=None, help="Playouts per move instead of a time (reproducible)."),
         click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True,
                      help="Inference backend; auto picks the fastest that matches Keras."),
@@ -73,7 +74,7 @@ def make_player(model: str, seconds: float | None, playouts: int | None, backend
         evaluator = load_evaluator(model, backend=backend, threads=threads, batch_size=batch, log=_log)
     except (NetworkFileError, BackendUnavailable, NetworkOutputError, OSError) as error:
         raise click.ClickException(str(error)) from error
-    clock = Clock(seconds_per_move=seconds if seconds is not None else (None if playouts else 2.0), playouts=playouts)
+    clock = Clock(playouts=playouts) if seconds is None else Clock(seconds, playouts)  # playouts win over a time
     return Player(evaluator, SearchSettings(batch_size=batch, seed=seed, network_komi=network_komi, **search), clock)
 
 

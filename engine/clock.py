@@ -1,6 +1,6 @@
 """How long the engine may think about a move.
 
-By default a fixed CPU time per move (the course tournament gives 2 s), or a
+By default a fixed CPU time per move (the course's rule: SECONDS_PER_MOVE), or a
 fixed playout count for reproducible runs. GTP `time_settings` and
 `time_left` switch to the game clock: the remaining main time is spread over
 the moves still expected, and byo-yomi periods are used but never overrun.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+SECONDS_PER_MOVE = 2.0    # the course's rule: CPU seconds a move, each engine its own; the default everywhere
 EXPECTED_GAME_MOVES = 240   # a typical 19x19 game, both players
 MIN_MOVES_TO_PLAN = 20      # never plan the main time over fewer of our moves
 # Time kept back from what the clock allows: the GTP round trip, the network's last batch, a loaded
@@ -34,7 +35,7 @@ class MoveBudget:
 
 @dataclass
 class Clock:
-    seconds_per_move: float | None = 2.0
+    seconds_per_move: float | None = SECONDS_PER_MOVE
     playouts: int | None = None
     # GTP time_settings; None until set (or after settings that mean no time limits).
     main_time: float | None = None

@@ -10,8 +10,10 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from golois.errors import GoloisError
 
-class EngineFailure(Exception):
+
+class EngineFailure(GoloisError):
     """The engine crashed, hung past its deadline, or broke the protocol."""
 
 
@@ -19,7 +21,7 @@ class EngineTimeout(EngineFailure):
     """The engine did not answer in time."""
 
 
-class GtpCommandError(Exception):
+class GtpCommandError(GoloisError):
     """The engine answered `? message`."""
 
 

@@ -23,11 +23,12 @@ from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
 from golois.engine.coords import ascii_digits
+from golois.errors import GoloisError
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # every control character but HT (\x09) and LF (\x0a)
 
 
-class GtpError(Exception):
+class GtpError(GoloisError):
     """A command that fails: answered as `? message`."""
 
 

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from golois.engine import BACKENDS
+from golois.errors import GoloisError
 from golois.files import sha256_file, write_atomic
 from golois.network import BOARD_SHAPE, load_network, resolve_network_path
 
@@ -43,11 +44,11 @@ Outputs = tuple[np.ndarray, np.ndarray]  # policy (n, 361), value (n,) = P(White
 RunBatch = Callable[[np.ndarray], Outputs]
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(GoloisError, RuntimeError):
     """A backend is not installed, or cannot convert this network."""
 
 
-class NetworkOutputError(RuntimeError):
+class NetworkOutputError(GoloisError, RuntimeError):
     """The network's outputs cannot be searched (NaN or infinite values)."""
 
 

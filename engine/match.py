@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from golois import BLACK, DEFAULT_KOMI, WHITE, _core
 from golois.engine.coords import SIZE, colour_letter, gtp_vertex, opponent, parse_gtp_vertex
+from golois.engine.game_end import EndReason
 from golois.engine.gtp_client import EngineFailure, EngineTimeout, GtpClient, GtpCommandError
 from golois.engine.openings import opening_for
 from golois.engine.sgf_writer import game_sgf, result_text
@@ -100,7 +101,7 @@ class Referee:
                 try:
                     client.send(f"play {colour_letter(colour).lower()} {vertex}", COMMAND_TIMEOUT)
                 except (EngineFailure, GtpCommandError) as error:
-                    return opponent(other), "failure", f"refused the opening move {vertex}: {error}"
+                    return opponent(other), EndReason.FAILURE, f"refused the opening move {vertex}: {error}"
         return None
 
     def play(self) -> tuple[int | None, str, str]:
@@ -108,12 +109,12 @@ class Referee:
         colour = self.state.to_play
         while True:
             if len(self.moves) >= self.settings.max_moves:
-                return self._score("move limit")
+                return self._score(EndReason.MOVE_LIMIT)
             outcome = self._turn(colour)
             if outcome:
                 return outcome
             if self.state.passes >= 2:
-                return self._score("score")
+                return self._score(EndReason.SCORE)
             colour = opponent(colour)
 
     def _turn(self, colour: int) -> tuple[int | None, str, str] | None:
@@ -124,31 +125,31 @@ class Referee:
         try:
             answer = self.engines[colour].send(f"genmove {colour_letter(colour).lower()}", limit)
         except EngineTimeout as error:
-            return other, "time" if s.seconds_per_move else "failure", str(error)
+            return other, EndReason.TIME if s.seconds_per_move else EndReason.FAILURE, str(error)
         except (EngineFailure, GtpCommandError) as error:
-            return other, "failure", str(error)
+            return other, EndReason.FAILURE, str(error)
         elapsed = time.monotonic() - start
         self.thinking[colour] += elapsed
         if s.seconds_per_move and elapsed > limit:
-            return other, "time", f"{elapsed:.1f} s for a move (limit {limit:g} s)"
+            return other, EndReason.TIME, f"{elapsed:.1f} s for a move (limit {limit:g} s)"
         if answer.strip().lower() == "resign":
-            return other, "resignation", ""
+            return other, EndReason.RESIGNATION, ""
         try:
             point = parse_gtp_vertex(answer)
         except ValueError:
-            return other, "illegal move", f"not a move: {answer[:40]!r}"
+            return other, EndReason.ILLEGAL_MOVE, f"not a move: {answer[:40]!r}"
         why = self.state.check(point)
         if why != "legal":
-            return other, "illegal move", f"{answer} ({why})"
+            return other, EndReason.ILLEGAL_MOVE, f"{answer} ({why})"
         self.state.play(point)
         self.moves.append((point, colour))
         try:
             self.engines[other].send(f"play {colour_letter(colour).lower()} {gtp_vertex(point)}", COMMAND_TIMEOUT)
         except (EngineFailure, GtpCommandError) as error:
-            return colour, "failure", f"refused the legal move {gtp_vertex(point)}: {error}"
+            return colour, EndReason.FAILURE, f"refused the legal move {gtp_vertex(point)}: {error}"
         return None
 
-    def _score(self, reason: str) -> tuple[int | None, str, str]:
+    def _score(self, reason: EndReason) -> tuple[int | None, str, str]:
         score = self.state.score()
         winner = BLACK if score > 0 else WHITE if score < 0 else None
         return winner, reason, f"{score:+g} for Black (area, komi {self.settings.komi:g})"
@@ -276,13 +277,14 @@ def _play_one(number: int, order: tuple[str, str], clients: dict, names: dict, s
         refused = referee.play_opening(opening_for(0, number - 1, settings.games)) if settings.openings else None
         winner, reason, detail = refused or referee.play()
     except (EngineFailure, GtpCommandError) as error:  # during set-up: nobody's fault we can tell
-        winner, reason, detail = None, "void", str(error)
-    if reason in ("failure", "time", "void"):  # a crashed or late engine starts afresh next game
+        winner, reason, detail = None, EndReason.VOID, str(error)
+    # A crashed or late engine starts afresh next game.
+    if reason in (EndReason.FAILURE, EndReason.TIME, EndReason.VOID):
         for colour, key in by_colour.items():
-            if reason == "void" or colour != winner:
+            if reason == EndReason.VOID or colour != winner:
                 clients[key].close()
                 clients[key] = None
-    result = "Void" if reason == "void" else result_text(winner, referee.state.score(), reason)
+    result = "Void" if reason == EndReason.VOID else result_text(winner, referee.state.score(), reason)
     sgf_name = f"game-{number:03d}.sgf"
     (out / sgf_name).write_text(game_sgf(referee.moves, settings.komi, names[order[0]], names[order[1]], result,
                                          comment=f"{reason}: {detail}" if detail else reason))
@@ -298,7 +300,7 @@ def _score_line(outcomes: list[GameOutcome]) -> str:
 
 def _write_summary(out: Path, commands: dict, names: dict, outcomes: list[GameOutcome],
                    settings: MatchSettings) -> dict:
-    counted = [o for o in outcomes if o.reason != "void"]
+    counted = [o for o in outcomes if o.reason != EndReason.VOID]
     wins = sum(o.winner == "first" for o in counted) + 0.5 * sum(o.winner is None for o in counted)
     low, high = wilson_interval(wins, len(counted))
     summary = {

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from golois import BLACK, PLAY_MOVE_LIMIT, WHITE, Game, GamesWriter
 from golois.engine.coords import opponent
+from golois.engine.game_end import EndReason
 from golois.engine.player import RESIGN, Player
 from golois.engine.sgf_writer import game_sgf, result_text
 
@@ -23,17 +24,17 @@ def play_one_game(player: Player) -> tuple[Game, str, int]:
     moves: list[tuple[int, int, float]] = []
     colour = BLACK
     winner: int | None = None
-    reason = "score"
+    reason = EndReason.SCORE
     while not player.game_over() and len(moves) < PLAY_MOVE_LIMIT:
         report = player.genmove(colour)
         if report.move == RESIGN:
-            winner, reason = opponent(colour), "resignation"
+            winner, reason = opponent(colour), EndReason.RESIGNATION
             break
         white_wins = report.winrate if colour == WHITE else 1.0 - report.winrate
         moves.append((report.move, colour, white_wins))
         colour = opponent(colour)
     score = player.score()
-    if reason == "score":
+    if reason == EndReason.SCORE:
         winner = BLACK if score > 0 else WHITE if score < 0 else None
     result = {BLACK: "B", WHITE: "W", None: "draw"}[winner]
     game = Game(komi=player.komi, result=result, moves=moves)

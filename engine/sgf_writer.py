@@ -6,6 +6,7 @@ import datetime
 
 from golois import __version__
 from golois.engine.coords import SIZE, colour_letter, sgf_point
+from golois.engine.game_end import EndReason
 
 
 def _text(value: str) -> str:
@@ -13,12 +14,15 @@ def _text(value: str) -> str:
 
 
 def game_sgf(moves: list[tuple[int, int]], komi: float, black: str, white: str, result: str,
-             setup: list[tuple[int, int]] = (), comment: str = "") -> str:
-    """An SGF record of a 19x19 game scored by area; `result` like 'B+R', 'W+3.5', '0', 'Void'."""
+             setup: list[tuple[int, int]] = (), comment: str = "", handicap: int = 0) -> str:
+    """An SGF record of a 19x19 game scored by area; `result` like 'B+R', 'W+3.5', '0', 'Void'; `handicap`
+    stones are among the `setup` stones (AB)."""
     header = {
         "GM": "1", "FF": "4", "CA": "UTF-8", "SZ": str(SIZE), "RU": "Tromp-Taylor", "KM": f"{komi:g}",
         "PB": black, "PW": white, "RE": result, "DT": datetime.date.today().isoformat(), "AP": f"Golois:{__version__}",
     }
+    if handicap:
+        header["HA"] = str(handicap)
     if comment:
         header["GC"] = comment
     root = "".join(f"{key}[{_text(value)}]" for key, value in header.items())
@@ -30,12 +34,12 @@ def game_sgf(moves: list[tuple[int, int]], komi: float, black: str, white: str, 
     return f"(;{root}{body})\n"
 
 
-def result_text(winner: int | None, score: float | None = None, reason: str = "score") -> str:
+def result_text(winner: int | None, score: float | None = None, reason: EndReason = EndReason.SCORE) -> str:
     """SGF RE value: 'B+3.5' (by area), 'W+R', 'W+T', 'B+F', or '0' for a draw."""
     if winner is None:
         return "0"
-    if reason in ("score", "move limit"):
+    if EndReason(reason).counted:
         margin = f"{abs(score or 0):g}"
     else:
-        margin = {"resignation": "R", "time": "T"}.get(reason, "F")  # F: forfeit (illegal move, crash)
+        margin = {EndReason.RESIGNATION: "R", EndReason.TIME: "T"}.get(reason, "F")  # F: forfeit (illegal move, crash)
     return f"{colour_letter(winner)}+{margin}"

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from golois.errors import GoloisError
+
 LAYERS = frozenset({
     "Activation", "ActivityRegularization", "Add", "Average", "AveragePooling2D", "BatchNormalization",
     "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Cropping2D", "Dense", "DepthwiseConv2D", "Dot", "Dropout",
@@ -48,7 +50,7 @@ def layer_configs(config: Any) -> Iterator[dict[str, Any]]:
             stack.extend(reversed(item))
 
 
-class UnsafeNetwork(ValueError):
+class UnsafeNetwork(GoloisError, ValueError):
     """A network description that names code or classes Golois will not build."""
 
 

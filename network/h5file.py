@@ -17,6 +17,7 @@ from typing import Any
 import h5py
 
 from golois import PLANES, SIZE
+from golois.errors import GoloisError
 from golois.files import atomic_path
 from golois.network.allowlist import UnsafeNetwork, check_safe_description, layer_configs
 from golois.network.hdf5_audit import AuditReport, UnsafeHDF5, audit_hdf5
@@ -25,7 +26,7 @@ DEFAULT_NETWORK = Path(__file__).parent / "default" / "golois-default.h5"
 BOARD_SHAPE = (SIZE, SIZE, PLANES)
 
 
-class NetworkFileError(ValueError):
+class NetworkFileError(GoloisError, ValueError):
     """A file that is not a usable Golois network, with the reason."""
 
 

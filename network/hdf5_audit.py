@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import h5py
 from h5py import h5a, h5d, h5l, h5o, h5t, h5z
 
+from golois.errors import GoloisError
 from golois.network.limits import PARAMETER_LIMIT
 
 # A network within the limit stores at most 100,000 trainable weights, BatchNorm's statistics (two numbers a
@@ -38,7 +39,7 @@ LINK_TYPES = {h5l.TYPE_SOFT: "a soft link", h5l.TYPE_EXTERNAL: "an external link
 LAYOUTS = {h5d.COMPACT, h5d.CONTIGUOUS, h5d.CHUNKED}
 
 
-class UnsafeHDF5(ValueError):
+class UnsafeHDF5(GoloisError, ValueError):
     """A file that holds more than data; the message names the object and what it is."""
 
 

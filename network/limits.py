@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from golois.errors import GoloisError
+
 PARAMETER_LIMIT = 100_000
 
 
-class OverParameterLimit(ValueError):
+class OverParameterLimit(GoloisError, ValueError):
     """A network has more trainable parameters than the course allows."""
 
 

@@ -22,7 +22,7 @@ from golois.sgf_sources import (
 )
 
 GAME = "(;GM[1]FF[4]SZ[19]PB[Black]PW[White];B[pd];W[dp])"
-REAL_GAMES_ZIP = Path("/work/shared/data/ai-games.zip")
+REAL_GAMES_ZIP = Path(__file__).resolve().parents[2] / "shared" / "data" / "ai-games.zip"  # beside the repository
 
 
 def game(player: str = "Black", charset: str | None = None) -> str:

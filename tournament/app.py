@@ -16,9 +16,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from golois.errors import GoloisError
+from golois.tournament import config as config_module
 from golois.tournament import db
-from golois.tournament.config import ServerConfig
-from golois.tournament.sandbox import Sandbox, choose_sandbox
+from golois.tournament import sandbox as sandbox_module
+from golois.tournament.config import ServerConfig, get_config
+from golois.tournament.sandbox import choose_sandbox
 from golois.tournament.uploads import register_bundled_network
 
 csrf = CSRFProtect()
@@ -59,9 +61,9 @@ def create_app(config: ServerConfig | None = None) -> Flask:
     if config.trusted_proxies > 0:  # the client's address as the reverse proxy saw it
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=config.trusted_proxies,
                                 x_host=config.trusted_proxies)
-    app.extensions["golois_config"] = config
+    config_module.init_app(app, config)
     sandbox = choose_sandbox(config.sandbox)
-    app.extensions["golois_sandbox"] = sandbox
+    sandbox_module.init_app(app, sandbox)
     app.logger.info(sandbox.describe())
     database = db.Database(config.database_url)
     database.upgrade()
@@ -97,6 +99,7 @@ def create_app(config: ServerConfig | None = None) -> Flask:
         app.extensions["golois_schedule"] = ScheduleClock(database, config, spawn_runner)
     csrf.exempt(api.bp)  # the API authenticates uploads by team key, not by a browser session
     app.context_processor(lambda: {"sandbox": sandbox})
+    app.add_template_filter(elo)
     app.after_request(_security_headers)
     _register_error_pages(app)
     return app
@@ -111,16 +114,9 @@ def stop_services(app: Flask) -> None:
     app.extensions["golois_db"].dispose()
 
 
-def get_config() -> ServerConfig:
-    from flask import current_app
-
-    return current_app.extensions["golois_config"]
-
-
-def get_sandbox() -> Sandbox:
-    from flask import current_app
-
-    return current_app.extensions["golois_sandbox"]
+def elo(value: float) -> str:
+    """A signed rating difference in whole Elo points: '+12', '-3', and '+0', never '-0'."""
+    return f"{round(value):+d}"
 
 
 def _security_headers(response):

@@ -29,8 +29,9 @@ from sqlalchemy import select
 from golois.network import DEFAULT_NETWORK
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.domain import TournamentSettings
 from golois.tournament.models import Game
-from golois.tournament.round_robin import TournamentSettings, game_counts, schedule
+from golois.tournament.round_robin import game_counts, schedule
 from golois.tournament.runner import engine_command, move_time_limit, run_tournament
 from golois.tournament.sandbox import Isolation, Sandbox, choose_sandbox
 from golois.tournament.storage import NetworkStore

@@ -1,11 +1,14 @@
-"""`golois serve` and `golois tournament run`."""
+"""The server's commands (`golois serve`, `golois tournament run`, `golois worker`, the benchmarks) and the
+students' commands that talk to a server (`golois upload`, `golois standings`, `golois games`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
+from golois.engine.clock import SECONDS_PER_MOVE
 from golois.engine.match import MatchSettings
 from golois.errors import cli_errors
 
@@ -55,7 +58,7 @@ def tournament_group() -> None:
 @tournament_group.command("run")
 @click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None, help=DATA_HELP)
 @click.option("--time", "seconds", type=float, default=None,
-              help="CPU seconds a move for each engine [default: 2, unless --playouts is given].")
+              help=f"CPU seconds a move for each engine [default: {SECONDS_PER_MOVE:g}, unless --playouts is given].")
 @click.option("--playouts", type=click.IntRange(1), default=None, help="Playouts a move instead of a time.")
 @click.option("--games-per-pair", type=click.IntRange(1), default=2, show_default=True,
               help="Games between each two networks, colours alternating.")
@@ -79,17 +82,16 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
     """
     from golois.tournament.config import ServerConfig
     from golois.tournament.db import Database
-    from golois.tournament.round_robin import TournamentSettings
+    from golois.tournament.domain import TournamentSettings
     from golois.tournament.runner import run_tournament
     from golois.tournament.sandbox import choose_sandbox
     from golois.tournament.uploads import register_bundled_network
 
     if seconds is not None and playouts is not None:
         raise click.UsageError("give --time or --playouts, not both")
-    settings = TournamentSettings(seconds_per_move=seconds if seconds is not None else 2.0, playouts=playouts,
-                                  games_per_pair=games_per_pair)
-    if max_moves is not None:
-        settings.max_moves = max_moves
+    given = {"seconds_per_move": seconds, "max_moves": max_moves}  # the others keep TournamentSettings' defaults
+    settings = TournamentSettings(playouts=playouts, games_per_pair=games_per_pair,
+                                  **{name: value for name, value in given.items() if value is not None})
     config = ServerConfig.from_environment(data)
     config.prepare()
     database = Database(config.database_url)
@@ -122,7 +124,6 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def bench_upload_command(files: tuple[Path, ...], as_json: bool) -> None:
     """Seconds to check uploads in the sandbox, against the same check without it and a plain Keras load."""
-    import json
 
     from golois.tournament.bench import bench_upload
 
@@ -144,7 +145,6 @@ def bench_upload_command(files: tuple[Path, ...], as_json: bool) -> None:
 def bench_tournament_command(models: tuple[Path, ...], seconds: float, games_per_pair: int, parallel: int,
                              as_json: bool) -> None:
     """Games per hour of the tournament runner against fresh engines per game (MODELS: default network x2)."""
-    import json
 
     from golois.tournament.bench import bench_tournament
 
@@ -189,3 +189,116 @@ def worker_command(broker: str, server: str, token: str, concurrency: int | None
     database.upgrade()
     run_worker(database, config, broker, server, token, concurrency or os.cpu_count() or 1,
                log=lambda message: click.echo(message, err=True))
+
+
+# ---------------------------------------------------------------- the students' commands (the HTTP API's client)
+
+SERVER_OPTION = click.option("--server", required=True, envvar="GOLOIS_SERVER",
+                             help="The tournament server's address [default: $GOLOIS_SERVER].")
+
+
+@click.command("upload")
+@click.argument("network", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@SERVER_OPTION
+@click.option("--team", required=True, help="Your team's name (the first upload creates the team).")
+@click.option("--name", required=True, help="The network's name; uploading a name again adds a version.")
+@click.option("--key", default=None, help="The team's key [default: the one kept from the team's first upload].")
+@click.option("--email", default="", help="An address for the tournament results.")
+@click.option("--class-token", default="", help="The class token, when the teacher set one.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+@cli_errors
+def upload_command(network: Path, server: str, team: str, name: str, key: str | None, email: str, class_token: str,
+                   as_json: bool) -> None:
+    """Upload a network, wait for its checks and print the verdict (exit status 1 when refused).
+
+    The first upload of a team answers the team's key once: it is kept in your
+    config folder (mode 0600) and used by later uploads to that server and team.
+    """
+    from golois.tournament.client import Server, TeamKeys
+    from golois.tournament.domain import CheckStatus
+
+    site, keys = Server(server), TeamKeys()
+    key = key or keys.get(site.url, team) or ""
+    fields = {"team": team, "name": name, "key": key, "email": email, "class_token": class_token}
+    shown: set[str] = set()
+
+    def show(check: dict) -> None:
+        if check.get("team_key"):
+            keys.put(site.url, team, check["team_key"])
+            click.echo(f"team {team} created; its key is kept in {keys.path}", err=True)
+        elif key and check["status"] == CheckStatus.ACCEPTED:
+            keys.put(site.url, team, key)  # a key given with --key that the server took
+        for item in check.get("checks") or []:
+            if item["name"] not in shown and not as_json:
+                shown.add(item["name"])
+                mark = {True: "ok  ", False: "FAIL", None: "--  "}[item["ok"]]
+                click.echo(f"  {mark} {item['name']}: {item.get('detail', '')}")
+        if check["status"] == CheckStatus.QUEUED and not as_json:
+            click.echo(f"queued: {check.get('position', 0)} check(s) ahead; {check['page']}", err=True)
+
+    if not as_json:
+        click.echo(f"uploading {network} to {site.url} as {team}/{name}", err=True)
+    check = site.upload(network, fields)
+    check = site.follow(check, show)
+    show(check)
+    if as_json:
+        click.echo(json.dumps(check, indent=2))
+    elif check["status"] == CheckStatus.ACCEPTED:
+        version = check["network"]["current_version"]
+        click.echo(f"accepted: {version['label']}, {version['params']:,} parameters, checked in "
+                   f"{check['check_seconds']:g} s")
+    else:
+        click.echo(f"refused: {check['reason']}")
+    if check["status"] != CheckStatus.ACCEPTED:
+        raise SystemExit(1)
+
+
+@click.command("standings")
+@SERVER_OPTION
+@click.option("--tournament", "tournament_id", type=click.IntRange(1), default=None,
+              help="Which tournament [default: the newest].")
+@click.option("--json", "as_json", is_flag=True, help="Print the tournament and its standings as JSON.")
+@cli_errors
+def standings_command(server: str, tournament_id: int | None, as_json: bool) -> None:
+    """Print a tournament's standings: rank with its 95% range, rating, points."""
+    from golois.tournament.client import Server
+
+    data = Server(server).latest_tournament(tournament_id)
+    if as_json:
+        data.pop("games", None)
+        click.echo(json.dumps(data, indent=2))
+        return
+    counts = data["game_counts"]
+    click.echo(f"tournament {data['id']} ({data['status']}, {data['time_control']}): "
+               f"{counts['finished']} of {sum(counts.values())} games played")
+    rows = [(row["rank_text"], row["label"], "" if row["rating"] is None else f"{row['rating']:+.0f}",
+             f"{row['points']:g}/{row['games']}") for row in data["standings"]]
+    widths = [max(len(header), *(len(row[i]) for row in rows)) for i, header in
+              enumerate(("rank", "network", "rating", "points"))] if rows else [4, 7, 6, 6]
+    for row in [("rank", "network", "rating", "points"), *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@click.command("games")
+@SERVER_OPTION
+@click.option("--network", "label", required=True, help="The network, as TEAM/NAME.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the SGF files to (made if missing; files already there are kept).")
+@cli_errors
+def games_command(server: str, label: str, out: Path) -> None:
+    """Download a network's tournament games as SGF files, to study them."""
+    from tqdm import tqdm
+
+    from golois.files import write_atomic
+    from golois.tournament.client import Server
+
+    site = Server(server)
+    games = site.network_games(label)
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for game in tqdm(games, unit="game", disable=not games):
+        path = out / f"tournament-{game['tournament_id']}-game-{game['number']:04d}.sgf"
+        if not path.exists():
+            write_atomic(path, site.game_sgf(game["id"]))
+            written += 1
+    click.echo(f"{len(games)} games of {label}: {written} written to {out}, {len(games) - written} already there")

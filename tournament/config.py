@@ -7,10 +7,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from golois.errors import GoloisError
 from golois.files import write_atomic
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 DATA_ENV = "GOLOIS_DATA"
 DEFAULT_DATA = Path("golois-data")
@@ -132,8 +135,7 @@ class ServerConfig:
         if not self.secret_key:
             key_file = self.secret_key_file
             if not key_file.is_file():
-                write_atomic(key_file, secrets.token_hex(32))
-                key_file.chmod(0o600)
+                write_atomic(key_file, secrets.token_hex(32), mode=0o600)
             self.secret_key = key_file.read_text().strip()
 
 
@@ -157,3 +159,15 @@ ENVIRONMENT: dict[str, tuple[str, Callable[[str], Any]]] = {
     "smtp_sender": ("GOLOIS_SMTP_FROM", str),
     "smtp_starttls": ("GOLOIS_SMTP_STARTTLS", _flag),
 }
+
+
+def init_app(app: Flask, config: ServerConfig) -> None:
+    """Makes `config` the application's settings, read in requests by get_config()."""
+    app.extensions["golois_config"] = config
+
+
+def get_config() -> ServerConfig:
+    """The settings of the application handling the current request."""
+    from flask import current_app
+
+    return current_app.extensions["golois_config"]

@@ -37,17 +37,18 @@ from pathlib import Path
 from sqlalchemy import and_, or_, select, update
 from tqdm import tqdm
 
+from golois.engine.game_end import EndReason
 from golois.errors import GoloisError
 from golois.files import atomic_path, sha256_file
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.domain import GameStatus, TournamentSettings
 from golois.tournament.leases import runner_id
 from golois.tournament.mail import send_results
 from golois.tournament.models import Game, NetworkVersion, Tournament, Worker, utcnow
 from golois.tournament.round_robin import (
     Claim,
     GameRecord,
-    TournamentSettings,
     claim_game,
     expire_claim,
     finish_game,
@@ -55,7 +56,7 @@ from golois.tournament.round_robin import (
     renew_leases,
     start_or_resume,
 )
-from golois.tournament.runner import EnginePool, Player, play_claimed_game
+from golois.tournament.runner import EnginePool, Entrant, play_claimed_game
 from golois.tournament.sandbox import choose_sandbox
 
 QUEUE = "golois-games"
@@ -101,7 +102,7 @@ def dispatch_tournament(db: Database, config: ServerConfig, settings: Tournament
     total = sum(counts.values())
     log(f"{'resuming' if resumed else 'starting'} tournament {tournament.id} on the workers of {broker}: "
         f"{counts['finished']} of {total} games played")
-    bar = tqdm(total=total, initial=counts["finished"], unit="game", disable=not progress,
+    bar = tqdm(total=total, initial=counts[GameStatus.FINISHED], unit="game", disable=not progress,
                desc=f"tournament {tournament.id}")
     sent: dict[int, dt.datetime] = {}  # game id -> when its last message went out
     next_queue_check = utcnow()
@@ -111,7 +112,8 @@ def dispatch_tournament(db: Database, config: ServerConfig, settings: Tournament
             with db.session() as session:
                 ready = session.execute(select(Game.id, Game.status, Game.attempt, Game.lease_until).where(
                     Game.tournament_id == tournament.id,
-                    or_(Game.status == "pending", and_(Game.status == "running", Game.lease_until < now)))).all()
+                    or_(Game.status == GameStatus.PENDING,
+                        and_(Game.status == GameStatus.RUNNING, Game.lease_until < now)))).all()
             # A message delivered to a worker that died before claiming its game is in no queue and
             # under no lease (Redis gives it back only after its visibility timeout, an hour). So once
             # the queue is empty, a game still unclaimed a lease after its message went out is sent
@@ -126,10 +128,10 @@ def dispatch_tournament(db: Database, config: ServerConfig, settings: Tournament
                 if attempts >= MAX_ATTEMPTS:
                     _record_void(db, tournament.id, game_id, attempts)
                 # A running game here lost its worker (its lease ran out): send it again, once.
-                elif game_id not in sent or (status == "running" and sent[game_id] < lease_until):
+                elif game_id not in sent or (status == GameStatus.RUNNING and sent[game_id] < lease_until):
                     app.send_task(TASK, args=[game_id], queue=QUEUE)
                     sent[game_id] = utcnow()
-            finished = game_counts(db, tournament.id)["finished"]
+            finished = game_counts(db, tournament.id)[GameStatus.FINISHED]
             bar.update(finished - bar.n)
             if finished == total:
                 break
@@ -157,8 +159,8 @@ def _queued_messages(app) -> int | None:
 def _record_void(db: Database, tournament_id: int, game_id: int, attempts: int) -> None:
     claim = claim_game(db, tournament_id, runner_id(), game_id=game_id)
     if claim is not None:
-        finish_game(db, claim, GameRecord(None, "Void", "void", f"no worker could play it in {attempts} attempts "
-                                          "(see the workers' logs)", 0, 0.0, 0.0, ""))
+        detail = f"no worker could play it in {attempts} attempts (see the workers' logs)"
+        finish_game(db, claim, GameRecord(None, "Void", EndReason.VOID, detail, 0, 0.0, 0.0, ""))
 
 
 # ---------------------------------------------------------------- the workers
@@ -228,7 +230,7 @@ def play_game_task(game_id: int) -> str:
     context = worker_context()
     with context.db.session() as session:
         game = session.get(Game, game_id)
-        if game is None or game.status == "finished":
+        if game is None or game.status == GameStatus.FINISHED:
             return "already recorded"
         tournament_id = game.tournament_id
         settings = TournamentSettings.of(game.tournament)
@@ -242,7 +244,7 @@ def play_game_task(game_id: int) -> str:
     with context.lock:
         context.claims[game_id] = claim
     try:
-        files = {vid: Player(vid, label, context.network_file(sha)) for vid, (label, sha) in players.items()}
+        files = {vid: Entrant(vid, label, context.network_file(sha)) for vid, (label, sha) in players.items()}
         record = play_claimed_game(claim, files, context.pool(settings), settings)
         finish_game(context.db, claim, record)
         return f"{record.result} ({record.reason})"
@@ -259,10 +261,9 @@ def measure_speed(seconds: float = 1.0) -> float:
     from golois.engine.bench import bench_engine
     from golois.engine.clock import Clock
     from golois.engine.inference import load_evaluator
-    from golois.engine.player import Player as EnginePlayer
-    from golois.engine.player import SearchSettings
+    from golois.engine.player import Player, SearchSettings
 
-    player = EnginePlayer(load_evaluator("default"), SearchSettings(), Clock(playouts=10_000))
+    player = Player(load_evaluator("default"), SearchSettings(), Clock(playouts=10_000))
     return float(bench_engine(player, seconds)["playouts_per_cpu_s"])
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.domain import TournamentStatus
 from golois.tournament.models import Mailing, Team, Tournament, utcnow
 from golois.tournament.standings import compute_standings
 
@@ -29,7 +30,7 @@ def send_results(db: Database, config: ServerConfig) -> int:
         return 0
     sent = 0
     with db.session() as session:
-        pending = session.scalars(select(Tournament.id).where(Tournament.status == "finished",
+        pending = session.scalars(select(Tournament.id).where(Tournament.status == TournamentStatus.FINISHED,
                                                               Tournament.results_mailed_at.is_(None))).all()
     for tournament_id in pending:
         with db.session() as session:

@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from golois.tournament.domain import CheckStatus, GameStatus, TournamentStatus
+
 NAME_LENGTH = 40
 
 
@@ -118,7 +120,7 @@ class Tournament(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running, finished
+    status: Mapped[str] = mapped_column(String(16), default=TournamentStatus.RUNNING)
     started_by: Mapped[str] = mapped_column(String(16), default="command")  # command, admin, schedule
     seconds_per_move: Mapped[float | None] = mapped_column(Float)
     playouts: Mapped[int | None] = mapped_column(Integer)
@@ -164,7 +166,7 @@ class Game(Base):
     black_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"))
     white_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"))
     opening: Mapped[list[Any]] = mapped_column(default=list)  # GTP vertices played before the engines think
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, running, finished
+    status: Mapped[str] = mapped_column(String(16), default=GameStatus.PENDING)
     attempt: Mapped[int] = mapped_column(Integer, default=0)  # raised by every claim: the claim's token
     runner: Mapped[str | None] = mapped_column(String(120))  # host:pid:nonce of the claimant
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -172,7 +174,7 @@ class Game(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     winner: Mapped[str | None] = mapped_column(String(1))  # B, W, or None (a draw)
     result: Mapped[str | None] = mapped_column(String(16))  # SGF RE: B+3.5, W+R, B+T, W+F
-    reason: Mapped[str | None] = mapped_column(String(32))  # score, resignation, time, illegal move, failure...
+    reason: Mapped[str | None] = mapped_column(String(32))  # EndReason
     detail: Mapped[str | None] = mapped_column(Text)
     moves: Mapped[int] = mapped_column(Integer, default=0)
     black_seconds: Mapped[float] = mapped_column(Float, default=0.0)
@@ -210,7 +212,7 @@ class UploadCheck(Base):
     address: Mapped[str] = mapped_column(String(64))
     upload_sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # CheckStatus
+    status: Mapped[str] = mapped_column(String(16), default=CheckStatus.QUEUED)
     checks: Mapped[list[Any]] = mapped_column(default=list)  # as they complete
     reason: Mapped[str | None] = mapped_column(Text)
     params: Mapped[int | None] = mapped_column(Integer)
@@ -289,7 +291,7 @@ class PlayGame(Base):
     seconds: Mapped[float] = mapped_column(Float)  # the engine's thinking time a move
     setup: Mapped[list[Any]] = mapped_column(default=list)  # handicap stones (points)
     moves: Mapped[list[Any]] = mapped_column(default=list)  # [colour, point, engine win rate or None]
-    status: Mapped[str] = mapped_column(String(16))  # human, engine (to move), finished
+    status: Mapped[str] = mapped_column(String(16))  # PlayStatus
     winrate: Mapped[float | None] = mapped_column(Float)  # the engine's last estimate of its own chances
     result: Mapped[str | None] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(64))

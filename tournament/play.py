@@ -27,13 +27,16 @@ from sqlalchemy.orm import Session, object_session
 
 from golois import BLACK, PASS, PLAY_MOVE_LIMIT, WHITE, GameState
 from golois.engine.coords import FIXED_HANDICAP, colour_letter, gtp_vertex, opponent, parse_gtp_vertex
+from golois.engine.game_end import EndReason
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.errors import GoloisError
+from golois.tournament.domain import PlayEnd, PlayStatus
 from golois.tournament.models import NetworkVersion, PlayGame, utcnow
 
 SECONDS = (0.2, 30.0)    # the thinking time a visitor may choose, a move
 DEFAULT_SECONDS = 1.0
 KOMI = (-50.0, 50.0)
+HANDICAP_KOMI = 0.5       # the usual komi of a handicap game (the player may choose another)
 OPEN_GAMES_PER_ADDRESS = 2  # unfinished games a visitor's address may have: one visitor cannot take every engine
 IDLE_GAME = dt.timedelta(minutes=30)  # a game untouched this long no longer counts as open
 
@@ -70,24 +73,25 @@ def new_game(session: Session, version: NetworkVersion, human: str, komi: float,
         raise PlayError(f"thinking time must be between {SECONDS[0]:g} and {SECONDS[1]:g} s a move")
     setup = [parse_gtp_vertex(v) for v in FIXED_HANDICAP.get(handicap, [])]
     game = PlayGame(token=secrets.token_urlsafe(12), version=version, human=human, komi=komi, handicap=handicap,
-                    seconds=seconds, setup=setup, moves=[], status="human", address=address[:64] or None)
-    game.status = "human" if to_play(game) == _colour(human) else "engine"
+                    seconds=seconds, setup=setup, moves=[], status=PlayStatus.HUMAN, address=address[:64] or None)
+    game.status = PlayStatus.HUMAN if to_play(game) == _colour(human) else PlayStatus.ENGINE
     session.add(game)
     return game
 
 
 def open_games(session: Session, address: str) -> int:
     """The address's unfinished games touched within IDLE_GAME."""
-    return session.scalar(select(func.count()).where(PlayGame.address == address, PlayGame.status != "finished",
+    return session.scalar(select(func.count()).where(PlayGame.address == address,
+                                                     PlayGame.status != PlayStatus.FINISHED,
                                                      PlayGame.updated_at > utcnow() - IDLE_GAME))
 
 
 def games_ahead(game: PlayGame) -> int:
     """Games waiting for the engine since before this one: the engine answers them in that order."""
     session = object_session(game)
-    if game.status != "engine" or session is None:
+    if game.status != PlayStatus.ENGINE or session is None:
         return 0
-    return session.scalar(select(func.count()).where(PlayGame.status == "engine", PlayGame.id != game.id,
+    return session.scalar(select(func.count()).where(PlayGame.status == PlayStatus.ENGINE, PlayGame.id != game.id,
                                                      PlayGame.updated_at < game.updated_at))
 
 
@@ -122,8 +126,8 @@ def position(game: PlayGame) -> Position:
 
 def human_move(game: PlayGame, vertex: str) -> None:
     """Plays the visitor's move (a vertex or 'pass'); raises PlayError with the reason if it is refused."""
-    if game.status != "human":
-        raise PlayError("it is not your turn" if game.status == "engine" else "the game is over")
+    if game.status != PlayStatus.HUMAN:
+        raise PlayError("it is not your turn" if game.status == PlayStatus.ENGINE else "the game is over")
     colour = _colour(game.human)
     try:
         point = parse_gtp_vertex(vertex)
@@ -135,29 +139,29 @@ def human_move(game: PlayGame, vertex: str) -> None:
         raise PlayError(f"{vertex.upper()} is not a legal move here: {why}")
     _record(game, colour, point, None)
     if not _maybe_end(game):
-        game.status = "engine"
+        game.status = PlayStatus.ENGINE
 
 
 def engine_move(game: PlayGame, point: int | None, winrate: float | None) -> None:
     """Records the engine's answer (None: it resigns)."""
-    if game.status != "engine":
+    if game.status != PlayStatus.ENGINE:
         return
     colour = opponent(_colour(game.human))
     game.winrate = winrate
     if point is None:
-        finish(game, _colour(game.human), "the engine resigned")
+        finish(game, _colour(game.human), PlayEnd.ENGINE_RESIGNED)
         return
     if position(game).state.check(point) != "legal":
         raise PlayError(f"the engine chose an illegal move ({gtp_vertex(point)})")
     _record(game, colour, point, winrate)
     if not _maybe_end(game):
-        game.status = "human"
+        game.status = PlayStatus.HUMAN
 
 
 def resign(game: PlayGame) -> None:
-    if game.status == "finished":
+    if game.status == PlayStatus.FINISHED:
         raise PlayError("the game is over")
-    finish(game, opponent(_colour(game.human)), "you resigned")
+    finish(game, opponent(_colour(game.human)), PlayEnd.YOU_RESIGNED)
 
 
 def _record(game: PlayGame, colour: int, point: int, winrate: float | None) -> None:
@@ -172,13 +176,13 @@ def _maybe_end(game: PlayGame) -> bool:
         return False
     score = position(game).state.score()  # Black minus White, area, komi included
     winner = BLACK if score > 0 else WHITE if score < 0 else None
-    finish(game, winner, "two passes" if two_passes else "move limit", score)
+    finish(game, winner, PlayEnd.TWO_PASSES if two_passes else PlayEnd.MOVE_LIMIT, score)
     return True
 
 
 def finish(game: PlayGame, winner: int | None, reason: str, score: float | None = None) -> None:
-    game.status = "finished"
-    game.result = result_text(winner, score, "score" if score is not None else "resignation")
+    game.status = PlayStatus.FINISHED
+    game.result = result_text(winner, score, EndReason.SCORE if score is not None else EndReason.RESIGNATION)
     game.reason = reason
     game.updated_at = utcnow()
 
@@ -187,7 +191,8 @@ def state_dict(game: PlayGame) -> dict[str, Any]:
     """What the page needs: the board, whose turn, the engine's estimate, the result."""
     current = position(game)
     board = [current.state.board.color(point) for point in range(361)]
-    score = current.state.score() if game.status == "finished" and game.reason != "you resigned" else None
+    scored = game.status == PlayStatus.FINISHED and game.reason != PlayEnd.YOU_RESIGNED
+    score = current.state.score() if scored else None
     last = game.moves[-1] if game.moves else None
     return {
         "token": game.token, "status": game.status, "human": game.human, "to_play": colour_letter(to_play(game)),
@@ -205,4 +210,4 @@ def sgf_of(game: PlayGame) -> str:
     engine = f"Golois ({game.version.label})"
     black, white = ("visitor", engine) if game.human == "B" else (engine, "visitor")
     return game_sgf([(point, colour) for colour, point, *_ in game.moves], game.komi, black, white,
-                    game.result or "?", setup=[(point, BLACK) for point in game.setup])
+                    game.result or "?", setup=[(point, BLACK) for point in game.setup], handicap=game.handicap)

@@ -24,44 +24,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from golois.engine.match import MatchSettings
 from golois.engine.openings import opening_for
-from golois.errors import GoloisError
 from golois.tournament.config import LEASE_SECONDS
 from golois.tournament.db import Database
+from golois.tournament.domain import GameStatus, StartedElsewhere, TournamentError, TournamentSettings, TournamentStatus
 from golois.tournament.leases import dead_local_runner, this_host
 from golois.tournament.models import Entry, Game, Network, Tournament, utcnow
-
-
-class TournamentError(GoloisError):
-    status = 409
-
-
-@dataclass
-class TournamentSettings:
-    """How a new tournament is played (a resumed one keeps its own)."""
-
-    seconds_per_move: float | None = 2.0  # CPU seconds a move, each engine its own
-    playouts: int | None = None           # instead of a time: playouts a move
-    games_per_pair: int = 2
-    komi: float = MatchSettings.komi
-    max_moves: int = MatchSettings.max_moves
-
-    def __post_init__(self) -> None:
-        if self.playouts is not None:
-            self.seconds_per_move = None
-            if self.playouts < 1:
-                raise TournamentError("playouts a move must be at least 1")
-        elif self.seconds_per_move is None or not self.seconds_per_move > 0:
-            raise TournamentError("the time a move must be positive")
-        if self.games_per_pair < 1:
-            raise TournamentError("games per pair must be at least 1")
-
-    @classmethod
-    def of(cls, tournament: Tournament) -> TournamentSettings:
-        return cls(tournament.seconds_per_move, tournament.playouts, tournament.games_per_pair, tournament.komi,
-                   tournament.max_moves)
-
 
 # ---------------------------------------------------------------- creating
 
@@ -88,7 +56,7 @@ def schedule(version_ids: list[int], games_per_pair: int) -> list[tuple[int, int
 
 def unfinished_tournament(db: Database) -> Tournament | None:
     with db.session() as session:
-        return session.scalar(select(Tournament).where(Tournament.status == "running"))
+        return session.scalar(select(Tournament).where(Tournament.status == TournamentStatus.RUNNING))
 
 
 def start_tournament(db: Database, settings: TournamentSettings, started_by: str = "command") -> Tournament:
@@ -98,7 +66,8 @@ def start_tournament(db: Database, settings: TournamentSettings, started_by: str
         versions = [network.current for network in networks if network.current is not None]
         if len(versions) < 2:
             raise TournamentError(f"a tournament needs at least 2 active networks; there are {len(versions)}")
-        tournament = Tournament(status="running", started_by=started_by, seconds_per_move=settings.seconds_per_move,
+        tournament = Tournament(status=TournamentStatus.RUNNING, started_by=started_by,
+                                seconds_per_move=settings.seconds_per_move,
                                 playouts=settings.playouts, games_per_pair=settings.games_per_pair,
                                 komi=settings.komi, max_moves=settings.max_moves)
         session.add(tournament)
@@ -110,7 +79,7 @@ def start_tournament(db: Database, settings: TournamentSettings, started_by: str
             session.flush()
         except IntegrityError:  # another process created the unfinished tournament a moment ago
             session.rollback()
-            raise TournamentError("another tournament was started at the same moment") from None
+            raise StartedElsewhere from None
         return tournament
 
 
@@ -123,9 +92,8 @@ def start_or_resume(db: Database, settings: TournamentSettings, started_by: str 
             return running, True
         try:
             return start_tournament(db, settings, started_by), False
-        except TournamentError as error:
-            if "same moment" not in str(error):
-                raise
+        except StartedElsewhere:
+            continue
     raise TournamentError("could not start or find the unfinished tournament")
 
 
@@ -152,15 +120,15 @@ def claim_game(db: Database, tournament_id: int, runner: str, prefer: set[int] =
     Returns None when no game is free now (all finished, or held by live runners).
     """
     now = utcnow()
-    free = or_(Game.status == "pending",
-               and_(Game.status == "running", or_(Game.lease_until < now, Game.runner.like(
+    free = or_(Game.status == GameStatus.PENDING,
+               and_(Game.status == GameStatus.RUNNING, or_(Game.lease_until < now, Game.runner.like(
                    this_host() + ":%"))))
     query = select(Game).where(Game.tournament_id == tournament_id, free).order_by(Game.number).limit(64)
     if game_id is not None:
         query = query.where(Game.id == game_id)
     with db.session() as session:
         candidates = [game for game in session.scalars(query)
-                      if game.status == "pending" or game.lease_until is None or game.lease_until < now
+                      if game.status == GameStatus.PENDING or game.lease_until is None or game.lease_until < now
                       or dead_local_runner(game.runner, runner)]
         candidates.sort(key=lambda game: -((game.black_id in prefer) + (game.white_id in prefer)))
         for game in candidates:
@@ -168,7 +136,7 @@ def claim_game(db: Database, tournament_id: int, runner: str, prefer: set[int] =
                           list(game.opening))
             taken = session.execute(
                 update(Game).where(Game.id == game.id, Game.attempt == game.attempt, Game.status == game.status)
-                .values(status="running", attempt=claim.attempt, runner=runner, started_at=now,
+                .values(status=GameStatus.RUNNING, attempt=claim.attempt, runner=runner, started_at=now,
                         lease_until=now + dt.timedelta(seconds=lease_seconds))
                 .execution_options(synchronize_session=False))
             if taken.rowcount == 1:
@@ -181,22 +149,22 @@ def renew_leases(db: Database, claims: list[Claim], lease_seconds: float = LEASE
     with db.session() as session:
         for claim in claims:
             session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
-                                               Game.status == "running").values(lease_until=until))
+                                               Game.status == GameStatus.RUNNING).values(lease_until=until))
 
 
 def expire_claim(db: Database, claim: Claim) -> None:
     """Ends the claim's lease now: whoever hands games out sees the game free to play again."""
     with db.session() as session:
         session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
-                                           Game.status == "running").values(lease_until=utcnow()))
+                                           Game.status == GameStatus.RUNNING).values(lease_until=utcnow()))
 
 
 def release_game(db: Database, claim: Claim) -> None:
     """Gives an unfinished game back (the runner is stopping): it will be played from the start."""
     with db.session() as session:
         session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
-                                           Game.status == "running")
-                        .values(status="pending", runner=None, lease_until=None, started_at=None))
+                                           Game.status == GameStatus.RUNNING)
+                        .values(status=GameStatus.PENDING, runner=None, lease_until=None, started_at=None))
 
 
 @dataclass
@@ -215,8 +183,9 @@ def finish_game(db: Database, claim: Claim, record: GameRecord) -> bool:
     """Records the game once; False if the claim was lost (another runner replays it)."""
     with db.session() as session:
         done = session.execute(
-            update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt, Game.status == "running")
-            .values(status="finished", winner=record.winner, result=record.result, reason=record.reason,
+            update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
+                               Game.status == GameStatus.RUNNING)
+            .values(status=GameStatus.FINISHED, winner=record.winner, result=record.result, reason=record.reason,
                     detail=record.detail[:2000], moves=record.moves, black_seconds=record.black_seconds,
                     white_seconds=record.white_seconds, sgf=record.sgf, finished_at=utcnow(), lease_until=None))
         if done.rowcount != 1:
@@ -231,11 +200,12 @@ def close_if_done(db: Database, tournament_id: int) -> bool:
     could miss the other's and leave the tournament open)."""
     with db.session() as session:
         left = session.scalar(select(func.count()).where(Game.tournament_id == tournament_id,
-                                                         Game.status != "finished"))
+                                                         Game.status != GameStatus.FINISHED))
         if left:
             return False
-        session.execute(update(Tournament).where(Tournament.id == tournament_id, Tournament.status == "running")
-                        .values(status="finished", finished_at=utcnow()))
+        session.execute(update(Tournament).where(Tournament.id == tournament_id,
+                                                 Tournament.status == TournamentStatus.RUNNING)
+                        .values(status=TournamentStatus.FINISHED, finished_at=utcnow()))
     return True
 
 
@@ -244,6 +214,6 @@ def game_counts(db: Database, tournament_id: int) -> dict[str, int]:
     with db.session() as session:
         rows = session.execute(select(Game.status, func.count()).where(Game.tournament_id == tournament_id)
                                .group_by(Game.status)).all()
-    counts = {"pending": 0, "running": 0, "finished": 0}
+    counts = {status.value: 0 for status in GameStatus}
     counts.update(dict(rows))
     return counts

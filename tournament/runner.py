@@ -28,18 +28,19 @@ from tqdm import tqdm
 
 from golois import BLACK, WHITE
 from golois.engine.coords import colour_letter, opponent
+from golois.engine.game_end import EndReason
 from golois.engine.gtp_client import EngineFailure, GtpClient, GtpCommandError
 from golois.engine.match import SETUP_TIMEOUT, MatchSettings, Referee, wait_until_loaded
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.domain import GameStatus, TournamentSettings
 from golois.tournament.leases import runner_id
 from golois.tournament.mail import send_results
 from golois.tournament.models import Entry, NetworkVersion, Tournament
 from golois.tournament.round_robin import (
     Claim,
     GameRecord,
-    TournamentSettings,
     claim_game,
     finish_game,
     game_counts,
@@ -60,7 +61,7 @@ def move_time_limit(seconds_per_move: float) -> float:
 
 
 @dataclass
-class Player:
+class Entrant:
     """A tournament entry as the runner needs it."""
 
     version_id: int
@@ -74,7 +75,7 @@ def engine_command(path: Path, settings: TournamentSettings) -> str:
     return shlex.join([sys.executable, "-m", "golois.cli", "gtp", "--model", str(path), "-q", *budget])
 
 
-EngineCommand = Callable[[Player, TournamentSettings], str]
+EngineCommand = Callable[[Entrant, TournamentSettings], str]
 
 
 class EnginePool:
@@ -88,7 +89,7 @@ class EnginePool:
         self.engines: OrderedDict[int, GtpClient] = OrderedDict()
         log_dir.mkdir(parents=True, exist_ok=True)
 
-    def get(self, player: Player) -> GtpClient:
+    def get(self, player: Entrant) -> GtpClient:
         if player.version_id in self.engines:
             self.engines.move_to_end(player.version_id)
             return self.engines[player.version_id]
@@ -125,7 +126,7 @@ class EnginePool:
             client.kill()
 
 
-def play_claimed_game(claim: Claim, players: dict[int, Player], pool: EnginePool,
+def play_claimed_game(claim: Claim, players: dict[int, Entrant], pool: EnginePool,
                       settings: TournamentSettings) -> GameRecord:
     """Plays one game to its end; engine failures lose the game for the engine that failed."""
     sides = {BLACK: players[claim.black_id], WHITE: players[claim.white_id]}
@@ -143,18 +144,19 @@ def play_claimed_game(claim: Claim, players: dict[int, Player], pool: EnginePool
     referee = Referee(clients, match)
     if failed:
         winner = opponent(next(iter(failed))) if len(failed) == 1 else None
-        reason, detail = ("failure" if winner is not None else "void"), "; ".join(failed.values())
+        reason, detail = (EndReason.FAILURE if winner is not None else EndReason.VOID), "; ".join(failed.values())
     else:
         try:
             referee.start()
             outcome = referee.play_opening(claim.opening) or referee.play()
         except (EngineFailure, GtpCommandError) as error:  # during set-up: blame the engine named in the error
             culprit = BLACK if str(error).startswith(sides[BLACK].label) else WHITE
-            outcome = (opponent(culprit), "failure", str(error))
+            outcome = (opponent(culprit), EndReason.FAILURE, str(error))
         winner, reason, detail = outcome
-        if reason in ("failure", "time", "illegal move"):  # restart the loser's engine for its next game
+        # The loser's engine restarts for its next game.
+        if reason in (EndReason.FAILURE, EndReason.TIME, EndReason.ILLEGAL_MOVE):
             pool.discard(sides[opponent(winner)].version_id if winner is not None else claim.black_id)
-    result = "Void" if reason == "void" else result_text(winner, referee.state.score(), reason)
+    result = "Void" if reason == EndReason.VOID else result_text(winner, referee.state.score(), reason)
     sgf = game_sgf(referee.moves, settings.komi, sides[BLACK].label, sides[WHITE].label, result,
                    comment=f"{reason}: {detail}" if detail else reason)
     return GameRecord(colour_letter(winner) if winner is not None else None, result, reason, detail,
@@ -178,16 +180,16 @@ class TournamentRun:
         self.lock = threading.Lock()
         counts = game_counts(db, tournament.id)
         self.total = sum(counts.values())
-        self.bar = tqdm(total=self.total, initial=counts["finished"], unit="game", disable=not progress,
+        self.bar = tqdm(total=self.total, initial=counts[GameStatus.FINISHED], unit="game", disable=not progress,
                         desc=f"tournament {tournament.id}", dynamic_ncols=True)
         self.errors: list[BaseException] = []
 
-    def _players(self) -> dict[int, Player]:
+    def _players(self) -> dict[int, Entrant]:
         store = NetworkStore(self.config.networks_dir)
         with self.db.session() as session:
             versions = session.scalars(select(NetworkVersion).join(Entry, Entry.version_id == NetworkVersion.id)
                                        .where(Entry.tournament_id == self.tournament_id)).all()
-            return {v.id: Player(v.id, v.label, store.path(v.sha256)) for v in versions}
+            return {v.id: Entrant(v.id, v.label, store.path(v.sha256)) for v in versions}
 
     def run(self) -> None:
         slots = [threading.Thread(target=self._slot, args=(n,), name=f"slot-{n}", daemon=True)
@@ -219,7 +221,7 @@ class TournamentRun:
             while not self.stopping.is_set():
                 claim = claim_game(self.db, self.tournament_id, self.runner, pool.loaded(), self.config.lease_seconds)
                 if claim is None:
-                    if game_counts(self.db, self.tournament_id)["finished"] == self.total:
+                    if game_counts(self.db, self.tournament_id)[GameStatus.FINISHED] == self.total:
                         return
                     self.stopping.wait(POLL_SECONDS)  # games held by other runners: take over any that die
                     continue
@@ -233,7 +235,7 @@ class TournamentRun:
                 finally:
                     with self.lock:
                         self.claims.pop(number, None)
-                if self.stopping.is_set() and record.reason in ("failure", "time", "void"):
+                if self.stopping.is_set() and record.reason in (EndReason.FAILURE, EndReason.TIME, EndReason.VOID):
                     release_game(self.db, claim)  # engines killed by our own interruption: replay later
                     return
                 if finish_game(self.db, claim, record):
@@ -312,4 +314,6 @@ def spawn_runner(config: ServerConfig, settings: TournamentSettings, parallel: i
     with open(log_path, "ab") as log:
         child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                                  start_new_session=True)
+    # Reaped when it ends, so that no finished runner stays a zombie under the server.
+    threading.Thread(target=child.wait, name=f"golois-runner-{child.pid}", daemon=True).start()
     return child.pid

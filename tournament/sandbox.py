@@ -28,8 +28,12 @@ import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from golois.errors import GoloisError
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 INSIDE = Path("/sandbox")
 UPLOAD = INSIDE / "network.h5"  # the upload, read-only
@@ -149,3 +153,15 @@ def choose_sandbox(setting: str) -> Sandbox:
         raise GoloisError(f"GOLOIS_SANDBOX=bubblewrap, but {problem}")
     return Sandbox(Isolation.UNAVAILABLE, f"{problem}; uploads are refused until it is installed, or until the "
                                           "admin sets GOLOIS_SANDBOX=none to check them without a sandbox")
+
+
+def init_app(app: Flask, sandbox: Sandbox) -> None:
+    """Makes `sandbox` the isolation the application's upload checks run in, read by get_sandbox()."""
+    app.extensions["golois_sandbox"] = sandbox
+
+
+def get_sandbox() -> Sandbox:
+    """The isolation of the application handling the current request."""
+    from flask import current_app
+
+    return current_app.extensions["golois_sandbox"]

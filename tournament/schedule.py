@@ -16,14 +16,14 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy.exc import IntegrityError
 
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
+from golois.tournament.domain import TournamentError, TournamentSettings
 from golois.tournament.models import ScheduleRun, Setting, utcnow
-from golois.tournament.round_robin import TournamentError, TournamentSettings
 
 SETTING = "schedule"
 GRACE = dt.timedelta(hours=6)   # a start missed by longer than this waits for next week
@@ -31,14 +31,13 @@ TICK_SECONDS = 30.0
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-@dataclass
-class WeeklySchedule:
+@dataclass(kw_only=True)
+class WeeklySchedule(TournamentSettings):
+    """When the weekly tournament starts, and how it is played (the fields of TournamentSettings)."""
+
     weekday: int                      # 0 Monday .. 6 Sunday
     hour: int
     minute: int
-    seconds_per_move: float | None = 2.0
-    playouts: int | None = None
-    games_per_pair: int = 2
     parallel: int = 0                 # 0: one game per core
     enabled: bool = True
     set_at: str = ""                  # ISO time the admin saved it: no start is due before it
@@ -48,16 +47,14 @@ class WeeklySchedule:
             raise TournamentError("the schedule needs a weekday (0-6), an hour (0-23) and a minute (0-59)")
         if self.parallel < 0:
             raise TournamentError("games at once must not be negative")
-        self.tournament_settings()  # the same checks as any tournament's
+        super().__post_init__()  # the same checks as any tournament's
 
     def tournament_settings(self) -> TournamentSettings:
-        return TournamentSettings(seconds_per_move=self.seconds_per_move, playouts=self.playouts,
-                                  games_per_pair=self.games_per_pair)
+        return TournamentSettings(**{f.name: getattr(self, f.name) for f in fields(TournamentSettings)})
 
     def describe(self) -> str:
-        how = f"{self.playouts} playouts" if self.playouts else f"{self.seconds_per_move:g} s"
-        return (f"every {WEEKDAYS[self.weekday]} at {self.hour:02d}:{self.minute:02d} UTC, {how} a move, "
-                f"{self.games_per_pair} games a pair" + ("" if self.enabled else " (paused)"))
+        return (f"every {WEEKDAYS[self.weekday]} at {self.hour:02d}:{self.minute:02d} UTC, "
+                f"{super().describe()}" + ("" if self.enabled else " (paused)"))
 
     def last_due(self, now: dt.datetime) -> dt.datetime:
         """The latest scheduled time at or before `now`."""

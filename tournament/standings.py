@@ -1,3 +1,4 @@
+
 """A tournament's table: points, wins and losses by colour, ratings with intervals, the crosstable."""
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from golois.engine.game_end import EndReason
+from golois.tournament.domain import GameStatus
 from golois.tournament.models import Entry, Game, NetworkVersion, Tournament
 from golois.tournament.ratings import GameResult, Rating, RatingFit, fit_ratings, ordinal
 
@@ -84,7 +87,7 @@ class Standings:
             "anchor_version_id": self.fit.anchor,
             "crosstable": [{"version_id": a, "opponent_id": b, "points": points, "games": games}
                            for (a, b), (points, games) in sorted(self.crosstable.items())],
-            "game_counts": {"pending": 0, "running": 0, "finished": 0} | dict(self.counts),
+            "game_counts": {status.value: 0 for status in GameStatus} | dict(self.counts),
         }
 
     def csv(self) -> str:
@@ -106,7 +109,7 @@ def compute_standings(session: Session, tournament: Tournament) -> Standings:
                                .where(Entry.tournament_id == tournament.id)).all()
     games = session.scalars(select(Game).where(Game.tournament_id == tournament.id)).all()
     counts = Counter(game.status for game in games)
-    rated = [g for g in games if g.status == "finished" and g.reason != "void"]
+    rated = [g for g in games if g.status == GameStatus.FINISHED and g.reason != EndReason.VOID]
     anchor = next((v.id for v in versions if v.network.bundled), None)
     fit = fit_ratings([v.id for v in versions], [GameResult(g.black_id, g.white_id, SCORE[g.winner]) for g in rated],
                       anchor)

@@ -28,6 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from golois import BLACK, WHITE
 from golois.tournament.db import Database
+from golois.tournament.domain import PlayEnd, PlayStatus
 from golois.tournament.models import PlayGame, utcnow
 from golois.tournament.play import engine_move, finish, to_play
 from golois.tournament.storage import NetworkStore
@@ -79,7 +80,7 @@ class ThinkingService:
         now = utcnow()
         with self.database.session() as session:
             games = session.scalars(select(PlayGame).where(
-                PlayGame.status == "engine",
+                PlayGame.status == PlayStatus.ENGINE,
                 or_(PlayGame.think_lease_until.is_(None), PlayGame.think_lease_until < now))
                 .order_by(PlayGame.updated_at).limit(8)).all()  # the longest wait first: a fair queue
             for game in games:
@@ -87,7 +88,7 @@ class ThinkingService:
                 lease = now + dt.timedelta(seconds=game.seconds * 3 + LEASE_MARGIN)
                 taken = session.execute(
                     update(PlayGame).where(PlayGame.id == game.id, PlayGame.think_attempt == game.think_attempt,
-                                           PlayGame.status == "engine")
+                                           PlayGame.status == PlayStatus.ENGINE)
                     .values(think_attempt=attempt, think_lease_until=lease)
                     .execution_options(synchronize_session=False))
                 if taken.rowcount == 1:
@@ -120,7 +121,7 @@ class ThinkingService:
         try:
             with self.database.session() as session:
                 game = session.get(PlayGame, game_id, with_for_update=not self.database.is_sqlite)
-                if game is None or game.think_attempt != attempt or game.status != "engine":
+                if game is None or game.think_attempt != attempt or game.status != PlayStatus.ENGINE:
                     return  # taken over by another process, or the visitor resigned meanwhile
                 game.think_lease_until = None
                 try:
@@ -128,7 +129,7 @@ class ThinkingService:
                     engine_move(game, point, winrate)
                 except Exception as error:  # noqa: BLE001 - the visitor must hear why
                     game.error = f"the engine could not answer: {str(error)[:300] or type(error).__name__}"
-                    finish(game, BLACK if game.human == "B" else WHITE, "engine failure")
+                    finish(game, BLACK if game.human == "B" else WHITE, PlayEnd.ENGINE_FAILURE)
         except StaleDataError:
             pass  # the visitor resigned between our read and our write: the answer is moot
         finally:

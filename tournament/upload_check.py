@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from golois.network.checks import Check, ContractChecks, first_failure, not_run
 from golois.tournament.sandbox import OUT, UPLOAD, Isolation, Sandbox
 
 CHECK_PREFIX = "GOLOIS-CHECK "
@@ -51,7 +52,7 @@ SEARCH_BATCH = 16       # the tournament engine's batch
 SAME_OUTPUTS = 1e-5     # the canonical file computes what the upload computes, to this tolerance
 OUTPUT_LIMIT = 1 << 20  # bytes of the child's output read
 FILE_SIZE_LIMIT = 256 << 20  # bytes of any file the child writes (the canonical file is a few hundred KB)
-CHECKS_VERSION = 2      # raised when the checks change: verdicts of older checks are not reused
+CHECKS_VERSION = 3      # raised when the checks change: verdicts of older checks are not reused
 
 
 @dataclass
@@ -172,7 +173,8 @@ def _kill_group(child: subprocess.Popen) -> None:
 
 def _clean_check(data: Any) -> dict[str, Any]:
     """A check as the child reported it, reduced to its three fields (bounded); raises for anything else."""
-    return {"name": str(data["name"])[:80], "ok": bool(data["ok"]), "detail": str(data["detail"])[:2000]}
+    ok = None if data["ok"] is None else bool(data["ok"])  # None: not run
+    return {"name": str(data["name"])[:80], "ok": ok, "detail": str(data["detail"])[:2000]}
 
 
 def _check_from_json(text: str) -> dict[str, Any] | None:
@@ -229,35 +231,45 @@ class _CheckFailed(Exception):
     pass
 
 
-def run_checks(path: Path, out: Path, report: Callable[[dict[str, Any]], None]) -> Verdict:
-    """All checks, in order, stopping at the first failure; `report` gets each check as it completes."""
-    from golois.network.checks import ContractChecks
+PLAY_CHECKS = ("canonical file", "outputs on real positions", "short game")
 
+
+def run_checks(path: Path, out: Path, report: Callable[[dict[str, Any]], None]) -> Verdict:
+    """Every check that can run, in order (one that cannot is listed as not run, with why); `report` gets each
+    check as it completes. The first failure is the reason."""
     contract = ContractChecks(path)
-    passed = contract.run()
-    checks = [check.as_dict() for check in contract.checks]
+    contract.run()
+    checks = list(contract.checks)
     for check in checks:
-        report(check)
-    if not passed:
-        return Verdict(False, checks[-1]["detail"], checks)
-    params = int(checks[-1]["detail"].split()[0].replace(",", ""))
+        report(check.as_dict())
     canonical = out / CANONICAL_NAME
-    steps: list[tuple[str, Callable[[], str]]] = [
-        ("canonical file", lambda: _write_canonical(contract.model, canonical)),
-        ("outputs on real positions", lambda: _outputs_on_real_positions(canonical)),
-        ("short game", lambda: _short_game(canonical)),
-    ]
-    for name, run in steps:
-        try:
-            check = {"name": name, "ok": True, "detail": run()}
-        except _CheckFailed as error:
-            check = {"name": name, "ok": False, "detail": str(error)}
-        checks.append(check)
-        report(check)
-        if not check["ok"]:
-            canonical.unlink(missing_ok=True)
-            return Verdict(False, check["detail"], checks, params)
-    return Verdict(True, "accepted: the network meets the contract and plays", checks, params)
+    shapes = {check.name: check.ok for check in checks}
+    if not (shapes["input"] and shapes["outputs"]):  # nothing the engine could play with
+        why = "the model does not build" if contract.model is None else "the input or outputs are not the contract's"
+        for name in PLAY_CHECKS:
+            checks.append(not_run(name, why))
+            report(checks[-1].as_dict())
+    else:
+        written = _play_check(PLAY_CHECKS[0], lambda: _write_canonical(contract.model, canonical))
+        checks.append(written)
+        report(written.as_dict())
+        for name, run in ((PLAY_CHECKS[1], lambda: _outputs_on_real_positions(canonical)),
+                          (PLAY_CHECKS[2], lambda: _short_game(canonical))):  # both run, whatever the other says
+            checks.append(_play_check(name, run) if written.ok else not_run(name, "there is no canonical file"))
+            report(checks[-1].as_dict())
+    failed = first_failure(checks)
+    if failed is not None:
+        canonical.unlink(missing_ok=True)
+        return Verdict(False, failed.detail, [check.as_dict() for check in checks], contract.params)
+    return Verdict(True, "accepted: the network meets the contract and plays", [c.as_dict() for c in checks],
+                   contract.params)
+
+
+def _play_check(name: str, run: Callable[[], str]) -> Check:
+    try:
+        return Check(name, True, run())
+    except _CheckFailed as error:
+        return Check(name, False, str(error))
 
 
 def _sample_batch() -> Any:

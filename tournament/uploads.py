@@ -17,12 +17,15 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import flask
 from email_validator import EmailNotValidError, validate_email
+from flask import abort, current_app, url_for
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,8 +33,8 @@ from sqlalchemy.orm import Session
 from golois.errors import GoloisError
 from golois.files import sha256_file
 from golois.network import DEFAULT_NETWORK
-from golois.tournament.config import ServerConfig
-from golois.tournament.db import Database
+from golois.tournament.config import ServerConfig, get_config
+from golois.tournament.db import Database, get_database, get_session
 from golois.tournament.domain import CheckStatus
 from golois.tournament.models import (
     NAME_LENGTH,
@@ -44,7 +47,8 @@ from golois.tournament.models import (
     utcnow,
 )
 from golois.tournament.rate_limit import Limit, take
-from golois.tournament.sandbox import Isolation, Sandbox
+from golois.tournament.sandbox import Isolation, Sandbox, get_sandbox
+from golois.tournament.serialize import check_dict
 from golois.tournament.storage import NetworkStore
 from golois.tournament.upload_check import CHECKS_VERSION, CheckLimits, Verdict, check_upload, discard
 
@@ -52,6 +56,8 @@ NAME_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 _.\-]{{0,{NAME_LENGTH - 1}}}"
 BUNDLED_TEAM, BUNDLED_NAME = "golois", "default"
 CLASS_TOKEN = "class_token"  # Setting key
 EMAIL_LENGTH = 254
+MAX_WAIT = 120.0  # seconds a request may wait for a verdict (?wait=); a thread of the server waits with it
+POLL = 0.25
 
 
 class UploadError(GoloisError):
@@ -242,7 +248,7 @@ def record_refused(db: Database, check_id: int, attempt: int, verdict: Verdict) 
     A refusal by a named check is the file's verdict, reused for the same
     bytes; one without (a time-out, a crash, a lost file) may depend on the
     moment and is not."""
-    reusable = bool(verdict.checks) and not verdict.checks[-1]["ok"]
+    reusable = any(check["ok"] is False for check in verdict.checks)
     with db.session() as session:
         check = session.get(UploadCheck, check_id)
         return check is not None and _finish_refused(session, check, attempt, verdict.checks, verdict.reason,
@@ -328,3 +334,50 @@ def register_bundled_network(db: Database, config: ServerConfig, sandbox: Sandbo
                     network.current.upload_sha256 = digest
     finally:
         discard(verdict)
+
+
+# The web's side of an upload: the form or API request in, the check as it stands out.
+
+
+def upload_from_request() -> str:
+    """Queues the upload in the current request (API or form); returns its check's token.
+
+    Fields: file, team, name, key, class_token, email."""
+    upload = flask.request.files.get("file")
+    if upload is None or not upload.filename:
+        raise UploadError(400, "no file: send the network as the multipart field 'file'")
+    missing = [field for field in ("team", "name") if not flask.request.form.get(field, "").strip()]
+    if missing:
+        raise UploadError(400, f"missing field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
+
+    def save(path) -> int:
+        upload.save(path)
+        return path.stat().st_size
+
+    form = flask.request.form
+    token = submit_upload(get_database(), get_config(), get_sandbox(), UploadRequest(
+        team=form["team"], name=form["name"], address=flask.request.remote_addr or "unknown", key=form.get("key", ""),
+        class_token=form.get("class_token", ""), email=form.get("email", "")), save)
+    service = current_app.extensions.get("golois_checks")
+    if service is not None:
+        service.poke()
+    return token
+
+
+def check_state(token: str, wait: float = 0.0) -> dict[str, Any]:
+    """The check as it stands, after waiting up to `wait` seconds for its verdict; hands out a new team's key once."""
+    deadline = time.monotonic() + wait
+    while True:
+        session = get_session()
+        session.expire_all()
+        check = session.scalar(select(UploadCheck).where(UploadCheck.token == token))
+        if check is None:
+            abort(404, "no such upload (an upload is reached by the address given when it was sent)")
+        if CheckStatus(check.status).finished or time.monotonic() >= deadline:
+            break
+        session.rollback()  # no transaction held while waiting
+        time.sleep(POLL)
+    data = check_dict(check, queue_position(session, check), take_team_key(session, check))
+    data["url"] = url_for("api.show_check", token=token, _external=True)
+    data["page"] = url_for("pages.check", token=token, _external=True)
+    return data

@@ -11,30 +11,11 @@ from pathlib import Path
 
 import click
 
-from golois.sgf_sources import sgf_source_hint
+from golois.games_cli import GAMES_FILE
 from golois.training.config import KOMI_PLANES, OPTIMIZERS, SCHEDULES, TrainConfig
 from golois.training.networks import ACTIVATIONS, ARCHITECTURES, VALUE_HEADS, network_spec
 from golois.training.networks import DEFAULTS as DEFAULT_SPECS
 from golois.training.run_files import RunFiles
-
-
-class GamesFileType(click.Path):
-    """An existing games file; an SGF file, folder or archive is refused with the command that converts it."""
-
-    def __init__(self) -> None:
-        super().__init__(path_type=Path)
-
-    def convert(self, value, param, ctx):  # noqa: ANN001 - click's signature
-        path = super().convert(value, param, ctx)
-        if hint := sgf_source_hint(path):
-            self.fail(hint, param, ctx)
-        if not Path(path).is_file():
-            self.fail(f"games file {path} does not exist", param, ctx)
-        return path
-
-
-GAMES_FILE = GamesFileType()
-
 
 DEFAULTS = TrainConfig(DEFAULT_SPECS["residual"], Path(), Path())
 RUN_SETTINGS = ("arch", "blocks", "filters", "expansion", "groups", "activation", "value_head", "games", "epochs",

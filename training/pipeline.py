@@ -24,14 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from golois import SIZE
+from golois import SIZE, plane_slice
 from golois.dataset import Batch, Dataset
 from golois.network import BOARD_SHAPE
 
 Sample = tuple[np.ndarray, dict[str, np.ndarray]]
 
-KOMI_PLANES = slice(21, 31)  # plane 21 + k is all ones when int(komi) == k, k = 0..9
-KOMI_ONE_HOT = np.eye(11, 10, dtype=np.float32)  # row 10: no komi plane set (komi outside 0..9.99)
+KOMI_PLANES = plane_slice("komi")  # the first komi plane + k is all ones when int(komi) == k, k = 0..9
+KOMI_COUNT = KOMI_PLANES.stop - KOMI_PLANES.start
+# One row a komi plane, and a last row of zeros: no komi plane set (komi outside 0..9.99).
+KOMI_ONE_HOT = np.eye(KOMI_COUNT + 1, KOMI_COUNT, dtype=np.float32)
 
 
 def ownership_target(end: np.ndarray) -> np.ndarray:
@@ -49,7 +51,7 @@ def training_sample(arrays: Batch, ownership: bool = False) -> Sample:
 
 def komi_planes(komi: float) -> np.ndarray:
     """The ten komi planes' values for `komi` (golois-format.md)."""
-    return KOMI_ONE_HOT[int(komi)] if 0 <= komi < 10 else KOMI_ONE_HOT[10]
+    return KOMI_ONE_HOT[int(komi)] if 0 <= komi < KOMI_COUNT else KOMI_ONE_HOT[KOMI_COUNT]
 
 
 def set_komi(boards: np.ndarray, komi: float) -> None:
@@ -60,7 +62,7 @@ def set_komi(boards: np.ndarray, komi: float) -> None:
 def random_komi_rows(seed: int, index: int, n: int) -> np.ndarray:
     """For the n samples from `index`: which row of KOMI_ONE_HOT each gets (one of the ten planes, or none,
     alike likely), drawn from `seed` and `index` so that a resumed run draws the same."""
-    return np.random.default_rng([seed, index]).integers(0, 11, n)
+    return np.random.default_rng([seed, index]).integers(0, KOMI_COUNT + 1, n)
 
 
 def randomise_komi(boards: np.ndarray, rows: np.ndarray) -> None:

@@ -14,17 +14,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from golois.errors import GoloisError
 from golois.files import write_atomic
 from golois.training.config import TrainConfig
 
 STATE_KEYS = ("config", "epoch", "best_val_policy_acc", "best_epoch", "seconds")
 
 
-class RunExists(FileExistsError):
+class RunExists(GoloisError, FileExistsError):
     """A run or a network already lives where a new run would write."""
 
 
-class RunFinished(ValueError):
+class RunFinished(GoloisError, ValueError):
     """--resume of a run that has trained all its epochs."""
 
 

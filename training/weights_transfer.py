@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from golois.errors import GoloisError
 from golois.files import atomic_path
 
 # Differences are measured against each output's spread over the probe (at least PROBE_MIN_SPREAD): a policy of
@@ -29,7 +30,7 @@ PROBE_MIN_SPREAD = 0.05
 PROBE_BOARDS = 64
 
 
-class WeightsMismatch(ValueError):
+class WeightsMismatch(GoloisError, ValueError):
     """A weights file that does not fit the model, or a model that answers its probe differently."""
 
 

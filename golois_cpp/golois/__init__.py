@@ -13,6 +13,7 @@ from golois._core import (
     DEFAULT_KOMI,
     EMPTY,
     PASS,
+    PLANE_LAYOUT,
     PLANES,
     PLAY_MOVE_LIMIT,
     SIZE,
@@ -37,6 +38,14 @@ try:
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0+unknown"
 
+
+
+def plane_slice(name: str) -> slice:
+    """The input planes of one group of PLANE_LAYOUT (name -> (first plane, count)), e.g. plane_slice("komi")."""
+    first, count = PLANE_LAYOUT[name]
+    return slice(first, first + count)
+
+
 SAMPLE_GAMES = Path(__file__).parent / "data" / "sample-9d.data"  # 200 real 9-dan games, for demos and benchmarks
 
 __all__ = [
@@ -45,6 +54,7 @@ __all__ = [
     "Batch",
     "EMPTY",
     "PASS",
+    "PLANE_LAYOUT",
     "PLANES",
     "PLAY_MOVE_LIMIT",
     "SIZE",
@@ -58,6 +68,7 @@ __all__ = [
     "SAMPLE_GAMES",
     "SgfGame",
     "getBatch",
+    "plane_slice",
     "getValidation",
     "is_binary_games_file",
     "parse_sgf",

@@ -1,37 +1,66 @@
-"""The `golois` command line."""
+"""The `golois` command line: the top layer, above the core, the engine, the trainer and the server.
+
+Each command lives beside the code it drives (`golois.games_cli`, `golois.training.cli`,
+`golois.engine.cli`, `golois.tournament.cli`); this root only names them. It imports a
+command's module when that command runs (click's lazy group), so `golois info` never loads
+the server and `golois serve` never loads the trainer.
+"""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from pathlib import Path
+import importlib
+from typing import Any
 
 import click
 
 import golois
-from golois import _core
-from golois.bench import bench_batch
-from golois.engine.cli import (
-    bench_engine_command,
-    gtp_command,
-    match_command,
-    match_total_command,
-    selfplay_command,
-)
-from golois.importer import NothingImported, import_games
-from golois.sgf_sources import SourceError
-from golois.tournament.cli import (
-    bench_tournament_command,
-    bench_upload_command,
-    serve_command,
-    tournament_group,
-    worker_command,
-)
-from golois.training.cli import GAMES_FILE, bench_train_command, evaluate_command, train_command
+
+# Command name -> "module:attribute" of the click command.
+COMMANDS = {
+    "import-games": "golois.games_cli:import_games_command",
+    "info": "golois.games_cli:info_command",
+    "train": "golois.training.cli:train_command",
+    "evaluate": "golois.training.cli:evaluate_command",
+    "gtp": "golois.engine.cli:gtp_command",
+    "match": "golois.engine.cli:match_command",
+    "match-total": "golois.engine.cli:match_total_command",
+    "selfplay": "golois.engine.cli:selfplay_command",
+    "serve": "golois.tournament.cli:serve_command",
+    "tournament": "golois.tournament.cli:tournament_group",
+    "worker": "golois.tournament.cli:worker_command",
+    "upload": "golois.tournament.cli:upload_command",
+    "standings": "golois.tournament.cli:standings_command",
+    "games": "golois.tournament.cli:games_command",
+}
+BENCHMARKS = {
+    "batch": "golois.games_cli:bench_batch_command",
+    "train": "golois.training.cli:bench_train_command",
+    "engine": "golois.engine.cli:bench_engine_command",
+    "upload": "golois.tournament.cli:bench_upload_command",
+    "tournament": "golois.tournament.cli:bench_tournament_command",
+}
 
 
-class _Commands(click.Group):
-    """The command list shows each command's whole first sentence, not click's 45 characters."""
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use; the listing shows each command's whole first
+    sentence, not click's 45 characters."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str | click.Command] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}  # name -> "module:attribute", or a command already at hand
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.lazy, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.lazy:
+            return super().get_command(ctx, name)
+        if isinstance(self.lazy[name], click.Command):
+            return self.lazy[name]
+        module, attribute = self.lazy[name].split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command), f"{self.lazy[name]} is not a click command"
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, command.get_short_help_str(limit=200)) for name in self.list_commands(ctx)
@@ -41,94 +70,16 @@ class _Commands(click.Group):
                 formatter.write_dl(rows)
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
-@click.version_option(golois.__version__, "--version", "-V", prog_name="golois")
-def main() -> None:
-    """Golois: train and play Go with small neural networks."""
-
-
-@main.command("import-games")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Games file to write (binary Golois format).")
-@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def import_games_command(sources: tuple[Path, ...], out: Path, force: bool, quiet: bool, as_json: bool) -> None:
-    """Read SGF games into a games file.
-
-    SOURCES are .sgf/.sgfs files, .sgf.gz, folders, .zip and .tar(.gz/.bz2)
-    archives. Games that cannot be used are skipped and counted by reason.
-    """
-    if out.exists() and not force:
-        raise click.ClickException(f"{out} exists; use --force to replace it")
-    if not out.resolve().parent.is_dir():
-        raise click.ClickException(f"folder {out.resolve().parent} does not exist")
-    try:
-        summary = import_games(sources, out, progress=not quiet)
-    except (SourceError, NothingImported, RuntimeError) as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(json.dumps(summary.as_dict(), indent=2) if as_json else summary.report())
-
-
-@main.command()
-@click.argument("games_file", type=GAMES_FILE)
-def info(games_file: Path) -> None:
-    """Summarise a games file (binary or original text format)."""
-    try:
-        summary = _core.summarise_games(str(games_file))
-    except RuntimeError as error:
-        raise click.ClickException(str(error)) from error
-    results = Counter(summary["results"])
-    komi = Counter(summary["komi"])
-    kind = "binary" if _core.is_binary_games_file(str(games_file)) else "text (original games.data)"
-    click.echo(f"format     {kind}")
-    click.echo(f"games      {summary['games']:,}")
-    click.echo(f"moves      {summary['moves']:,}")
-    click.echo(f"positions  {summary['positions']:,}")
-    click.echo("results    " + ", ".join(f"{r}: {n:,}" for r, n in results.most_common()))
-    click.echo("komi       " + ", ".join(f"{k:g}: {n:,}" for k, n in komi.most_common(5)))
-
-
-@main.group(cls=_Commands)
+@click.group(cls=LazyGroup, lazy=BENCHMARKS)
 def bench() -> None:
     """Benchmarks of the hot paths, each against its baseline in the same run."""
 
 
-@bench.command("batch")
-@click.option("--games", required=True, type=GAMES_FILE,
-              help="Games file to sample from.")
-@click.option("-n", "--n", "n", default=10_000, show_default=True, help="Samples per getBatch call.")
-@click.option("--threads", default=0, help="Threads (0 = all cores).")
-@click.option("--repeat", default=5, show_default=True, help="Timed calls; the fastest counts.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def bench_batch_command(games: Path, n: int, threads: int, repeat: int, as_json: bool) -> None:
-    """Samples per second of getBatch, against replaying every game from its start."""
-    if n < 1 or repeat < 1:
-        raise click.BadParameter("--n and --repeat must be at least 1")
-    result = bench_batch(games, n=n, threads=threads, repeat=repeat)
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-        return
-    click.echo(f"getBatch N={n:,} on {result['games']:,} games, {result['threads']} threads: "
-               f"{result['samples_per_second']:,} samples/s ({result['cpu_microseconds_per_sample']} us CPU/sample)")
-    click.echo(f"baseline (replay from the first move, 1 thread): "
-               f"{result['baseline']['samples_per_second']:,} samples/s; speedup x{result['speedup']}")
-
-
-main.add_command(train_command)
-main.add_command(evaluate_command)
-bench.add_command(bench_train_command)
-main.add_command(gtp_command)
-main.add_command(match_command)
-main.add_command(match_total_command)
-main.add_command(selfplay_command)
-bench.add_command(bench_engine_command)
-main.add_command(serve_command)
-bench.add_command(bench_upload_command)
-bench.add_command(bench_tournament_command)
-main.add_command(tournament_group)
-main.add_command(worker_command)
+@click.group(cls=LazyGroup, lazy={**COMMANDS, "bench": bench},
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
+@click.version_option(golois.__version__, "--version", "-V", prog_name="golois")
+def main() -> None:
+    """Golois: train and play Go with small neural networks."""
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from golois import _core
+from golois.errors import GoloisError
 from golois.files import write_atomic
 from golois.sgf_sources import sgf_source_hint
 
@@ -36,7 +37,7 @@ class Batch(NamedTuple):
                    np.zeros((n, size, size, 1), np.float32))
 
 
-class ValidationFileMismatch(ValueError):
+class ValidationFileMismatch(GoloisError, ValueError):
     """A remembered validation set does not belong to this games file or size."""
 
 

@@ -21,15 +21,16 @@ _NEW_FILE_MODE = 0o666 & ~_read_umask()
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, mode: int | None = None) -> Iterator[Path]:
     """A temporary path beside `path`, renamed onto it when the block ends without error.
 
     A crash or an exception never leaves half a file at `path`: either the
-    old file (or nothing) stays, or the whole new one is there.
+    old file (or nothing) stays, or the whole new one is there. `mode` (e.g.
+    0o600 for a secret) holds from the file's creation, never looser.
     """
     path = Path(path)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, _NEW_FILE_MODE)
+    os.fchmod(fd, _NEW_FILE_MODE if mode is None else mode)
     os.close(fd)
     tmp = Path(name)
     try:
@@ -39,9 +40,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> None:
+def write_atomic(path: str | Path, data: str | bytes, mode: int | None = None) -> None:
     """Writes the whole of `data` to `path`, or nothing (see `atomic_path`)."""
-    with atomic_path(path) as tmp:
+    with atomic_path(path, mode) as tmp:
         if isinstance(data, str):
             tmp.write_text(data, encoding="utf-8")
         else:

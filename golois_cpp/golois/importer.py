@@ -10,13 +10,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from golois import _core
+from golois.errors import GoloisError
 from golois.sgf_sources import Ignored, iter_sgf_documents, total_input_bytes
 
 NO_GAME = "no game in the file"
 NAMES_SHOWN = 3  # file names printed for each reason, then a count
 
 
-class NothingImported(Exception):
+class NothingImported(GoloisError):
     """No game of the sources could be used; no file was written."""
 
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from golois.errors import GoloisError
+
 # Keys of the ``ignored`` counter of iter_sgf_documents.
 NOT_SGF_FILE = "not an SGF file"
 NESTED_ARCHIVE = "archive inside an archive"
@@ -35,11 +37,11 @@ class SgfDocument:
     error: str | None
 
 
-class SourceError(Exception):
+class SourceError(GoloisError):
     """A source path that does not exist or is not a kind of source we read."""
 
 
-class SgfEncodingError(ValueError):
+class SgfEncodingError(GoloisError, ValueError):
     """No text encoding fits the bytes of an SGF file."""
 
 

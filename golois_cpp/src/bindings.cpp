@@ -119,6 +119,9 @@ PYBIND11_MODULE(_core, m) {
   m.attr("WHITE") = static_cast<int>(kWhite);
   m.attr("SIZE") = kSize;
   m.attr("PLANES") = kPlanes;
+  py::dict layout;  // name -> (first plane, count), in plane order
+  for (const PlaneGroup& group : kPlaneLayout) layout[group.name] = py::make_tuple(group.first, group.count);
+  m.attr("PLANE_LAYOUT") = layout;
   m.attr("DEFAULT_KOMI") = kDefaultKomi;
   m.attr("PLAY_MOVE_LIMIT") = kPlayMoveLimit;
   bind_search(m);

@@ -13,15 +13,16 @@ namespace golois {
 
 namespace {
 
-constexpr int kToPlayPlane = 0;
-constexpr int kLostInAtariPlane = 1;
-constexpr int kNextToLostPlane = 2;
-constexpr int kLadderCapturablePlane = 3;
-constexpr int kNextToCapturablePlane = 4;
-constexpr int kFirstLibertyPlane = 5;  // 5 = one liberty ... 10 = six or more
-constexpr int kFirstHistoryPlane = 11; // 11 + 2k to play, 12 + 2k opponent
-constexpr int kFirstKomiPlane = 21;
+constexpr int kToPlayPlane = plane_of("to_play");
+constexpr int kLostInAtariPlane = plane_of("lost_in_atari");
+constexpr int kNextToLostPlane = plane_of("next_to_lost");
+constexpr int kLadderCapturablePlane = plane_of("ladder_capturable");
+constexpr int kNextToCapturablePlane = plane_of("next_to_capturable");
+constexpr int kFirstLibertyPlane = plane_of("liberties");  // one liberty ... six or more
+constexpr int kFirstHistoryPlane = plane_of("history");    // + 2k to play, + 2k + 1 opponent
+constexpr int kFirstKomiPlane = plane_of("komi");
 constexpr int kHistory = 5;
+static_assert(kFirstKomiPlane - kFirstHistoryPlane == 2 * kHistory, "two history planes a position");
 
 // The komi plane for `komi`, or -1 when no plane is set (outside 0..9.99).
 int komi_plane(float komi) {

@@ -1,8 +1,9 @@
 // Builds one training sample (the 31 input planes and the policy, value,
-// end and groups targets) exactly as described in docs/golois-format.md.
+// end and groups targets) exactly as docs/reference/file-format.md describes them.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "board.h"
@@ -12,7 +13,43 @@
 
 namespace golois {
 
-constexpr int kPlanes = 31;
+// The input planes, in order: the one definition of their layout (docs/reference/file-format.md
+// describes each). The builder's plane indices and kPlanes are derived from it, and Python reads it as
+// golois.PLANE_LAYOUT, so the trainer and the docs never restate an index.
+struct PlaneGroup {
+  const char* name;
+  int first;
+  int count;
+};
+constexpr PlaneGroup kPlaneLayout[] = {
+    {"to_play", 0, 1},             // all ones when Black is to play
+    {"lost_in_atari", 1, 1},       // strings that cannot escape atari
+    {"next_to_lost", 2, 1},        // strings adjacent to those
+    {"ladder_capturable", 3, 1},   // two-liberty strings lost in a ladder
+    {"next_to_capturable", 4, 1},  // strings adjacent to those
+    {"liberties", 5, 6},           // one-hot liberties: 1, 2, ..., 6 or more
+    {"history", 11, 10},           // now and 4 moves back: to play, opponent
+    {"komi", 21, 10},              // one-hot int(komi), 0..9
+};
+constexpr int kPlaneGroups = sizeof kPlaneLayout / sizeof kPlaneLayout[0];
+constexpr int kPlanes = kPlaneLayout[kPlaneGroups - 1].first + kPlaneLayout[kPlaneGroups - 1].count;
+
+// The first plane of the group `name` (compile-time: an unknown name does not compile).
+constexpr int plane_of(const char* name, int group = 0) {
+  return group == kPlaneGroups ? throw "unknown plane group"
+       : std::char_traits<char>::compare(kPlaneLayout[group].name, name,
+                                         std::char_traits<char>::length(name) + 1) == 0
+           ? kPlaneLayout[group].first
+           : plane_of(name, group + 1);
+}
+
+constexpr bool planes_are_contiguous(int group = 1) {
+  return group == kPlaneGroups ||
+         (kPlaneLayout[group].first == kPlaneLayout[group - 1].first + kPlaneLayout[group - 1].count &&
+          planes_are_contiguous(group + 1));
+}
+static_assert(kPlaneLayout[0].first == 0 && planes_are_contiguous(), "plane groups must tile 0..kPlanes");
+static_assert(kPlanes == 31, "the course's networks take 31 planes");
 constexpr int kSnapshotEvery = 16;        // moves between stored snapshots
 constexpr uint16_t kNoValue = 0xFFFF;     // quantised value: unknown
 constexpr float kValueScale = 65534.0f;   // quantised value = round(v * scale)

@@ -8,8 +8,9 @@ from conftest import LiveServer, add_network, wait_for
 from sqlalchemy import select
 from test_pages import record_games
 
+from golois.tournament.domain import TournamentSettings
 from golois.tournament.models import Game
-from golois.tournament.round_robin import TournamentSettings, start_tournament
+from golois.tournament.round_robin import start_tournament
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 
 import pytest
@@ -59,6 +60,25 @@ def test_the_site_works_before_any_tournament(client):
     assert client.get("/api/tournaments").get_json() == {"tournaments": []}
     networks = client.get("/api/networks").get_json()["networks"]
     assert [n["label"] for n in networks] == ["golois/default"] and networks[0]["bundled"]
+
+
+def test_standings_before_any_game_show_no_intervals_and_never_minus_zero(client, database, config, networks):
+    from golois.tournament.app import elo
+
+    assert [elo(v) for v in (-0.3, 0.0, 12.6, -3.5)] == ["+0", "+0", "+13", "-4"]
+    for i in range(2):
+        add_network(database, config, networks[f"good{i}"], f"team{i}")
+    start_tournament(database, TournamentSettings(playouts=2))
+    page = client.get("/").get_data(as_text=True)
+    assert "No games played yet" in page and "Black's advantage" not in page
+    assert not re.search(r"(?<![\d])-0(?![\d.])", page)  # a signed zero (win-loss columns read 0-0)
+    assert 'class="interval"' not in page
+
+
+def test_standings_say_in_words_who_is_separated(client, played):
+    page = client.get(f"/tournaments/{played}").get_data(as_text=True)
+    assert "Ahead of the next" in page and "Black's advantage" in page
+    assert "not separated at 95%" in page  # 2 games a pair separate nobody
 
 
 def test_standings_pages_and_downloads_of_a_finished_tournament(client, database, played):

@@ -142,6 +142,18 @@ def test_a_move_saved_after_another_change_to_the_game_is_refused_not_mixed_in(p
     assert state(play_client, token) == {key: value for key, value in body.items() if key != "refused"}
 
 
+def test_a_handicap_game_takes_komi_half_a_point_and_its_sgf_says_so(play_client):
+    token = start(play_client, handicap="3", komi="")  # the form's komi left empty: the convention applies
+    assert state(play_client, token)["komi"] == 0.5
+    sgf = play_client.get(f"/play/{token}.sgf").get_data(as_text=True)
+    assert "HA[3]" in sgf and "KM[0.5]" in sgf and sgf.count("AB[") == 1
+    even = start(play_client, komi="")
+    assert state(play_client, even)["komi"] == 7.5 and "HA[" not in play_client.get(f"/play/{even}.sgf").get_data(
+        as_text=True)
+    page = play_client.get("/play").get_data(as_text=True)
+    assert 'data-handicap-komi="0.5"' in page and "play_choose.js" in page
+
+
 def test_with_handicap_the_engine_as_white_moves_first(play_client):
     token = start(play_client, handicap="4", komi="0.5")
     first = state(play_client, token)

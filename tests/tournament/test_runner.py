@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 import golois
 from golois.engine.coords import parse_gtp_vertex
+from golois.tournament.domain import TournamentSettings
 from golois.tournament.models import Game, Tournament
-from golois.tournament.round_robin import TournamentSettings, game_counts
+from golois.tournament.round_robin import game_counts
 from golois.tournament.runner import engine_command, run_tournament
 
 FAULTY = Path(__file__).resolve().parents[1] / "engines" / "faulty_gtp.py"

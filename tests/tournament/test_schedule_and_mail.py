@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from pathlib import Path
 
 import pytest
 from conftest import ADMIN_PASSWORD, add_network, wait_for
@@ -12,9 +13,10 @@ from test_pages import record_games
 
 from golois.tournament.app import stop_services
 from golois.tournament.db import Database
+from golois.tournament.domain import TournamentSettings
 from golois.tournament.mail import send_results
 from golois.tournament.models import ScheduleRun, Team, Tournament, utcnow
-from golois.tournament.round_robin import TournamentSettings, start_tournament
+from golois.tournament.round_robin import start_tournament
 from golois.tournament.runner import spawn_runner
 from golois.tournament.schedule import GRACE, WeeklySchedule, read_schedule, start_if_due, write_schedule
 
@@ -34,7 +36,7 @@ def test_the_due_times_of_a_weekly_schedule():
 @pytest.mark.parametrize("fields", [{"weekday": 7}, {"hour": 24}, {"minute": -1}, {"games_per_pair": 0},
                                     {"parallel": -1}, {"seconds_per_move": 0}])
 def test_bad_schedules_are_refused(fields):
-    from golois.tournament.round_robin import TournamentError
+    from golois.tournament.domain import TournamentError
 
     with pytest.raises(TournamentError):
         WeeklySchedule(**({"weekday": 6, "hour": 2, "minute": 0} | fields))
@@ -99,7 +101,8 @@ def test_the_scheduled_tournament_starts_by_itself_and_its_results_appear(client
         from golois.tournament.models import Setting
         value = Setting.read(session, "schedule")
         Setting.write(session, "schedule", value | {"set_at": (now - dt.timedelta(minutes=1)).isoformat()})
-    assert start_if_due(database, config, spawn_runner, now=now + dt.timedelta(seconds=30)) is not None
+    pid = start_if_due(database, config, spawn_runner, now=now + dt.timedelta(seconds=30))
+    assert pid is not None
 
     def finished():
         with database.session() as session:
@@ -109,6 +112,8 @@ def test_the_scheduled_tournament_starts_by_itself_and_its_results_appear(client
     assert tournament.started_by == "schedule"
     page = client.get(f"/tournaments/{tournament.id}").data.decode()
     assert "finished" in page and "3 of 3 games played" in page
+    # The runner, a child of this (server) process, is reaped when it ends: no zombie stays behind.
+    wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=60, what="the runner's exit")
 
 
 @pytest.fixture

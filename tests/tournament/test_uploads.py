@@ -123,6 +123,32 @@ def test_hostile_and_broken_files_are_refused_with_nothing_left_behind(client, c
     assert count_rows(database, Team) == 1  # only the bundled network's team
 
 
+ALL_CHECKS = ["HDF5 file", "description", "build", "input", "outputs", "parameter limit", "canonical file",
+              "outputs on real positions", "short game"]
+
+
+def test_every_check_runs_and_the_first_failure_is_the_reason(client, config, database, networks):
+    body = upload(client, networks["policy-64"], team="wrong-outputs").get_json()
+    states = {check["name"]: check["ok"] for check in body["checks"]}
+    assert list(states) == ALL_CHECKS
+    assert states["outputs"] is False and body["reason"] == body["checks"][4]["detail"]
+    # Checked although the outputs failed first: this file is over the limit too, and the refusal says both.
+    assert states["parameter limit"] is False and "187,145 trainable parameters" in body["checks"][5]["detail"]
+    assert body["params"] == 187_145
+    assert [check["detail"] for check in body["checks"][6:]] == ["not run: the input or outputs are not the "
+                                                                 "contract's"] * 3
+
+    body = upload(client, networks["truncated"], team="broken").get_json()
+    assert [check["name"] for check in body["checks"]] == ALL_CHECKS
+    assert body["checks"][0]["ok"] is False and body["reason"] == body["checks"][0]["detail"]
+    assert all(check["ok"] is None for check in body["checks"][1:])
+    assert body["checks"][1]["detail"] == "not run: the file is not a safe HDF5 file"
+    assert body["checks"][-1]["detail"] == "not run: the model does not build"
+    page = client.get(f"/checks/{body['token']}").get_data(as_text=True)
+    assert page.count('class="not-run"') == 8
+    assert_nothing_left(config, database)
+
+
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(make_config, networks, tmp_path):
     from golois.tournament.app import create_app
 
@@ -286,7 +312,7 @@ def test_the_checker_takes_a_relative_path(networks, tmp_path, monkeypatch, test
 
 
 def test_a_new_start_puts_back_a_lost_bundled_file_without_recording_it_again(app, config, database):
-    from golois.tournament.app import get_sandbox
+    from golois.tournament.sandbox import get_sandbox
     from golois.tournament.uploads import register_bundled_network
 
     (bundled,) = stored_files(config)

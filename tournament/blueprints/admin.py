@@ -19,15 +19,22 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable
+from dataclasses import asdict
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from golois.tournament.app import get_config
+from golois.tournament.config import get_config
 from golois.tournament.db import get_database, get_or_404, get_session
+from golois.tournament.domain import (
+    GameStatus,
+    TournamentError,
+    TournamentSettings,
+    TournamentStatus,
+    settings_from_form,
+)
 from golois.tournament.models import Game, Network, Setting, Team, Tournament, hash_key, utcnow
 from golois.tournament.rate_limit import Limit, take
-from golois.tournament.round_robin import TournamentError, TournamentSettings
 from golois.tournament.runner import spawn_runner
 from golois.tournament.schedule import WEEKDAYS, WeeklySchedule, read_schedule, write_schedule
 from golois.tournament.uploads import CLASS_TOKEN
@@ -73,7 +80,7 @@ def dashboard():
         "admin.html",
         teams=db_session.scalars(select(Team).order_by(Team.name)).all(),
         networks=db_session.scalars(select(Network).order_by(Network.id)).all(),
-        running=db_session.scalar(select(Tournament).where(Tournament.status == "running")),
+        running=db_session.scalar(select(Tournament).where(Tournament.status == TournamentStatus.RUNNING)),
         class_token=Setting.read(db_session, CLASS_TOKEN) or "",
         schedule=read_schedule(get_database()),
         weekdays=WEEKDAYS,
@@ -123,19 +130,14 @@ def logout_everywhere():
 @admin_required
 def start_tournament():
     """Starts a runner process: it resumes the unfinished tournament, or starts one with these settings."""
-    form = request.form
-    try:
-        playouts = int(form["playouts"]) if form.get("playouts", "").strip() else None
-        seconds = float(form.get("seconds") or 2.0)
-        settings = TournamentSettings(seconds_per_move=seconds, playouts=playouts,
-                                      games_per_pair=int(form.get("games_per_pair") or 2))
-        parallel = int(form.get("parallel") or (os.cpu_count() or 1))
-    except ValueError as error:
-        raise TournamentError(f"invalid tournament settings: {error}") from error
+    settings, parallel = settings_from_form(request.form)
+    if parallel is None:
+        parallel = os.cpu_count() or 1
     if parallel < 1:
         raise TournamentError("games at once must be at least 1")
     busy = get_session().scalar(select(Game).join(Tournament).where(
-        Tournament.status == "running", Game.status == "running", Game.lease_until > utcnow()).limit(1))
+        Tournament.status == TournamentStatus.RUNNING, Game.status == GameStatus.RUNNING,
+        Game.lease_until > utcnow()).limit(1))
     if busy is not None:
         raise TournamentError("a runner is already playing the unfinished tournament")
     pid = spawn_runner(get_config(), settings, parallel)
@@ -152,15 +154,14 @@ def set_schedule():
         write_schedule(get_database(), None)
         flash("no weekly tournament")
         return redirect(url_for("admin.dashboard"))
+    settings, parallel = settings_from_form(form)
     try:
         hour, minute = (int(part) for part in form.get("time", "").split(":"))
-        playouts = int(form["playouts"]) if form.get("playouts", "").strip() else None
-        schedule = WeeklySchedule(weekday=int(form.get("weekday", "")), hour=hour, minute=minute,
-                                  seconds_per_move=float(form.get("seconds") or 2.0), playouts=playouts,
-                                  games_per_pair=int(form.get("games_per_pair") or 2),
-                                  parallel=int(form.get("parallel") or 0), enabled=form.get("enabled") == "1")
+        weekday = int(form.get("weekday", ""))
     except ValueError as error:
         raise TournamentError(f"invalid schedule: {error}") from error
+    schedule = WeeklySchedule(weekday=weekday, hour=hour, minute=minute, parallel=parallel or 0,
+                              enabled=form.get("enabled") == "1", **asdict(settings))
     write_schedule(get_database(), schedule)
     flash(f"weekly tournament: {schedule.describe()}")
     return redirect(url_for("admin.dashboard"))

@@ -3,76 +3,27 @@
 from __future__ import annotations
 
 import hmac
-import time
-from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, send_file, url_for
+from flask import Blueprint, abort, jsonify, request, send_file
 from sqlalchemy import select
 
-from golois.tournament.app import get_config, get_sandbox
+from golois.tournament.config import get_config
 from golois.tournament.db import get_database, get_or_404, get_session
 from golois.tournament.domain import CheckStatus
-from golois.tournament.models import Game, Network, Tournament, UploadCheck
-from golois.tournament.serialize import check_dict, game_dict, network_dict, tournament_dict
+from golois.tournament.models import Game, Network, Tournament
+from golois.tournament.serialize import game_dict, network_dict, tournament_dict
 from golois.tournament.standings import compute_standings
 from golois.tournament.storage import NetworkStore
 from golois.tournament.uploads import (
+    MAX_WAIT,
     UploadError,
-    UploadRequest,
+    check_state,
     deactivate_network,
     incoming_path,
-    queue_position,
-    submit_upload,
-    take_team_key,
+    upload_from_request,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-MAX_WAIT = 120.0  # seconds a request may wait for a verdict (?wait=); a thread of the server waits with it
-POLL = 0.25
-
-
-def upload_from_request() -> str:
-    """Queues the upload in the current request (API or form); returns its check's token.
-
-    Fields: file, team, name, key, class_token, email."""
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise UploadError(400, "no file: send the network as the multipart field 'file'")
-    missing = [field for field in ("team", "name") if not request.form.get(field, "").strip()]
-    if missing:
-        raise UploadError(400, f"missing field{'s' if len(missing) > 1 else ''}: {', '.join(missing)}")
-
-    def save(path) -> int:
-        upload.save(path)
-        return path.stat().st_size
-
-    form = request.form
-    token = submit_upload(get_database(), get_config(), get_sandbox(), UploadRequest(
-        team=form["team"], name=form["name"], address=request.remote_addr or "unknown", key=form.get("key", ""),
-        class_token=form.get("class_token", ""), email=form.get("email", "")), save)
-    service = current_app.extensions.get("golois_checks")
-    if service is not None:
-        service.poke()
-    return token
-
-
-def check_state(token: str, wait: float = 0.0) -> dict[str, Any]:
-    """The check as it stands, after waiting up to `wait` seconds for its verdict; hands out a new team's key once."""
-    deadline = time.monotonic() + wait
-    while True:
-        session = get_session()
-        session.expire_all()
-        check = session.scalar(select(UploadCheck).where(UploadCheck.token == token))
-        if check is None:
-            abort(404, "no such upload (an upload is reached by the address given when it was sent)")
-        if CheckStatus(check.status).finished or time.monotonic() >= deadline:
-            break
-        session.rollback()  # no transaction held while waiting
-        time.sleep(POLL)
-    data = check_dict(check, queue_position(session, check), take_team_key(session, check))
-    data["url"] = url_for("api.show_check", token=token, _external=True)
-    data["page"] = url_for("pages.check", token=token, _external=True)
-    return data
 
 
 def wait_argument() -> float:

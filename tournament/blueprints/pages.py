@@ -8,12 +8,13 @@ import zipfile
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from golois.tournament.blueprints.api import check_state, upload_from_request
+from golois.engine.game_end import EndReason
 from golois.tournament.db import get_or_404, get_session
+from golois.tournament.domain import GameStatus
 from golois.tournament.models import Game, Network, Setting, Tournament, Worker, utcnow
 from golois.tournament.serialize import game_moves
 from golois.tournament.standings import compute_standings
-from golois.tournament.uploads import CLASS_TOKEN, UploadError, deactivate_network
+from golois.tournament.uploads import CLASS_TOKEN, UploadError, check_state, deactivate_network, upload_from_request
 
 bp = Blueprint("pages", __name__)
 
@@ -38,7 +39,7 @@ def network(network_id: int):
     session = get_session()
     net = get_or_404(Network, network_id)
     ids = [v.id for v in net.versions]
-    games = session.scalars(select(Game).where(Game.status == "finished",
+    games = session.scalars(select(Game).where(Game.status == GameStatus.FINISHED,
                                                or_(Game.black_id.in_(ids), Game.white_id.in_(ids)))
                             .order_by(Game.id.desc())).all()
     losses: dict[str, int] = {}
@@ -106,7 +107,7 @@ def games_zip(tournament_id: int):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for game in row.games:
-            if game.status == "finished" and game.sgf:
+            if game.status == GameStatus.FINISHED and game.sgf:
                 archive.writestr(f"tournament-{tournament_id}/game-{game.number:05d}.sgf", game.sgf)
     return Response(buffer.getvalue(), mimetype="application/zip", headers={
         "Content-Disposition": f"attachment; filename=golois-tournament-{tournament_id}-games.zip"})
@@ -117,10 +118,10 @@ def workers():
     """The machines of the task queue: their measured speed, games and losses on time."""
     session = get_session()
     rows = session.scalars(select(Worker).order_by(Worker.started_at.desc())).all()
-    played = dict(session.execute(select(Game.runner, func.count()).where(Game.status == "finished")
+    played = dict(session.execute(select(Game.runner, func.count()).where(Game.status == GameStatus.FINISHED)
                                   .group_by(Game.runner)).all())
     time_losses = dict(session.execute(select(Game.runner, func.count()).where(
-        Game.status == "finished", Game.reason == "time").group_by(Game.runner)).all())
+        Game.status == GameStatus.FINISHED, Game.reason == EndReason.TIME).group_by(Game.runner)).all())
     return render_template("workers.html", workers=rows, played=played, time_losses=time_losses, now=utcnow())
 
 

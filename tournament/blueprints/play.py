@@ -8,9 +8,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from golois import DEFAULT_KOMI
 from golois.tournament.db import get_or_404, get_session
+from golois.tournament.domain import PlayStatus
 from golois.tournament.models import Network, NetworkVersion, PlayGame
 from golois.tournament.play import (
     DEFAULT_SECONDS,
+    HANDICAP_KOMI,
     IDLE_GAME,
     KOMI,
     OPEN_GAMES_PER_ADDRESS,
@@ -60,6 +62,7 @@ def choose():
     networks = get_session().scalars(select(Network).where(Network.active.is_(True))
                                      .order_by(Network.bundled.desc(), Network.id)).all()
     return render_template("play_choose.html", networks=networks, komi_range=KOMI, default_komi=DEFAULT_KOMI,
+                           handicap_komi=HANDICAP_KOMI,
                            seconds_range=SECONDS, default_seconds=DEFAULT_SECONDS,
                            open_games_limit=OPEN_GAMES_PER_ADDRESS, idle_minutes=IDLE_GAME.seconds // 60)
 
@@ -69,13 +72,14 @@ def start():
     form = request.form
     try:
         version = get_or_404(NetworkVersion, int(form.get("version", "")))
-        game = new_game(get_session(), version, form.get("colour", "B"), float(form.get("komi", DEFAULT_KOMI)),
-                        int(form.get("handicap", "0")), float(form.get("seconds", DEFAULT_SECONDS)),
-                        address=request.remote_addr or "")
+        handicap = int(form.get("handicap", "0"))
+        komi = float(form.get("komi") or (HANDICAP_KOMI if handicap else DEFAULT_KOMI))
+        game = new_game(get_session(), version, form.get("colour", "B"), komi, handicap,
+                        float(form.get("seconds", DEFAULT_SECONDS)), address=request.remote_addr or "")
     except ValueError as error:
         raise PlayError(f"invalid game settings: {error}") from error
     get_session().commit()
-    if game.status == "engine":
+    if game.status == PlayStatus.ENGINE:
         _think()
     return redirect(url_for("play.game_page", token=game.token))
 

@@ -69,7 +69,14 @@
     if (col < 0 || col >= SIZE || row < 0 || row >= SIZE) return;
     post(root.dataset.move, { vertex: vertex(row * SIZE + col) });
   });
-  document.getElementById("pass").onclick = () => post(root.dataset.move, { vertex: "pass" });
-  document.getElementById("resign").onclick = () => post(root.dataset.resign);
+  // Both end the game or may: a slip of the mouse must not.
+  document.getElementById("pass").onclick = () => {
+    if (window.confirm("Pass? If the engine passes too, the game ends and is scored as the board stands.")) {
+      post(root.dataset.move, { vertex: "pass" });
+    }
+  };
+  document.getElementById("resign").onclick = () => {
+    if (window.confirm("Resign this game?")) post(root.dataset.resign);
+  };
   refresh();
 })();
