@@ -19,8 +19,8 @@ import requests
 
 from golois.errors import GoloisError
 from golois.files import write_atomic
+from golois.tournament.domain import MAX_WAIT, CheckStatus
 
-MAX_WAIT = 120.0     # the server's longest ?wait=
 REQUEST_SLACK = 30   # seconds a request may take beyond the wait it asks for
 
 
@@ -101,7 +101,7 @@ class Server:
     def follow(self, check: dict[str, Any], on_update: Callable[[dict[str, Any]], None],
                wait: float = MAX_WAIT) -> dict[str, Any]:
         """Polls a queued check until it has its verdict, calling `on_update` with each state."""
-        while check["status"] not in ("accepted", "refused"):
+        while not CheckStatus(check["status"]).finished:
             on_update(check)
             check = self._request("GET", f"{check['url']}?wait={wait:g}", timeout=wait + REQUEST_SLACK).json()
         return check

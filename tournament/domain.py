@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from golois.tournament.models import Tournament
 
 
+MAX_WAIT = 120.0  # seconds a request may wait for a verdict (?wait=); a thread of the server waits with it
+
+
 class CheckStatus(StrEnum):
     """An upload's check, a job of the check queue."""
 

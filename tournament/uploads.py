@@ -56,7 +56,6 @@ NAME_PATTERN = re.compile(rf"[A-Za-z0-9][A-Za-z0-9 _.\-]{{0,{NAME_LENGTH - 1}}}"
 BUNDLED_TEAM, BUNDLED_NAME = "golois", "default"
 CLASS_TOKEN = "class_token"  # Setting key
 EMAIL_LENGTH = 254
-MAX_WAIT = 120.0  # seconds a request may wait for a verdict (?wait=); a thread of the server waits with it
 POLL = 0.25
 
 

@@ -9,13 +9,12 @@ from sqlalchemy import select
 
 from golois.tournament.config import get_config
 from golois.tournament.db import get_database, get_or_404, get_session
-from golois.tournament.domain import CheckStatus
+from golois.tournament.domain import MAX_WAIT, CheckStatus
 from golois.tournament.models import Game, Network, Tournament
 from golois.tournament.serialize import game_dict, network_dict, tournament_dict
 from golois.tournament.standings import compute_standings
 from golois.tournament.storage import NetworkStore
 from golois.tournament.uploads import (
-    MAX_WAIT,
     UploadError,
     check_state,
     deactivate_network,
