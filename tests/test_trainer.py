@@ -17,10 +17,11 @@ from conftest import cli_refusal_without_tensorflow
 from golois import SAMPLE_GAMES, Dataset
 from golois.cli import main
 from golois.network import DEFAULT_NETWORK, count_parameters, load_network
+from golois.network.scores import EVALUATION_SEED, evaluate_arrays, value_accuracy, value_by_phase
 from golois.training import evaluate as evaluate_module
 from golois.training import trainer as trainer_module
 from golois.training.config import TrainConfig
-from golois.training.evaluate import EVALUATION_SEED, evaluate, evaluate_arrays, value_accuracy, value_by_phase
+from golois.training.evaluate import evaluate
 from golois.training.networks import build_network, network_spec
 from golois.training.pipeline import validation_arrays
 from golois.training.run_files import RunExists, RunFiles
@@ -285,15 +286,15 @@ def test_value_accuracy_counts_the_favoured_side_and_splits_by_phase() -> None:
 def test_evaluation_at_another_komi_changes_only_the_komi_planes(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[np.ndarray] = []
-    real = evaluate_module.evaluate_arrays
+    real = evaluate_module.evaluate_positions
 
-    def keep_boards(model, boards, *args, **kwargs):
-        seen.append(boards.copy())
-        return real(model, boards, *args, **kwargs)
+    def keep_boards(model, positions):
+        seen.append(positions.boards.copy())
+        return real(model, positions)
 
     out = tmp_path / "net.h5"
     train(tiny_config(out, epochs=1), progress=False)
-    monkeypatch.setattr(evaluate_module, "evaluate_arrays", keep_boards)
+    monkeypatch.setattr(evaluate_module, "evaluate_positions", keep_boards)
     at_own = evaluate(out, SAMPLE_GAMES, positions=40)
     at_75 = evaluate(out, SAMPLE_GAMES, positions=40, komi=7.5)
     assert at_own["komi"] is None and at_75["komi"] == 7.5

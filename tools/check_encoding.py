@@ -18,7 +18,7 @@ import numpy as np
 
 import golois
 from golois.network import NetworkFileError, load_network
-from golois.training.evaluate import evaluate_arrays
+from golois.network.scores import evaluate_arrays
 
 POSITIONS = 2000
 SWAP_COLOURS = [12, 11, 14, 13, 16, 15, 18, 17, 20, 19]

@@ -2,10 +2,11 @@
 
 - Upload: the whole check of a file in the bubblewrap sandbox (a fresh
   process, the audit, the contract, the canonical file, outputs on real
-  positions, a short engine game) against the same check without the
-  sandbox and against the least a server must do: load the file with Keras
-  in a fresh process. The ratios are the price of the sandbox and of
-  checking properly.
+  positions, a short engine game, the held-out scores) against the same
+  check without the held-out scores, without the sandbox, and against the
+  least a server must do: load the file with Keras in a fresh process. The
+  ratios are the price of the scores, of the sandbox and of checking
+  properly.
 - Tournament: games per hour of the runner (engines kept between games,
   conversions cached by hash) against the same games played the naive way
   (`golois match`-style: a fresh pair of engines per game, no cache).
@@ -47,14 +48,15 @@ def bench_upload(files: list[Path], seconds: float = 300, memory_mb: int = 6144,
     sandbox = choose_sandbox("bubblewrap")
     bare = Sandbox(Isolation.NONE, "the baseline: resource limits only")
     limits = CheckLimits(seconds, memory_mb)
-    timings: dict[str, list[float]] = {"sandboxed": [], "unsandboxed": [], "keras_load": []}
+    timings: dict[str, list[float]] = {"sandboxed": [], "unscored": [], "unsandboxed": [], "keras_load": []}
     rows = []
     with tempfile.TemporaryDirectory(prefix="golois-bench-") as work:
         for path in files:
             row: dict = {"file": path.name}
-            for name, box in (("sandboxed", sandbox), ("unsandboxed", bare)):
+            for name, box, scores in (("sandboxed", sandbox, True), ("unscored", sandbox, False),
+                                      ("unsandboxed", bare, True)):
                 start = time.perf_counter()
-                verdict = check_upload(path, box, limits, Path(work))
+                verdict = check_upload(path, box, limits, Path(work), scores=scores)
                 timings[name].append(time.perf_counter() - start)
                 discard(verdict)
                 row[f"{name}_s"], row["accepted"] = round(timings[name][-1], 2), verdict.accepted
@@ -64,11 +66,15 @@ def bench_upload(files: list[Path], seconds: float = 300, memory_mb: int = 6144,
             row["keras_load_s"] = round(timings["keras_load"][-1], 2)
             rows.append(row)
             log(f"{path.name}: {'accepted' if row['accepted'] else 'refused'}; sandboxed {row['sandboxed_s']} s, "
-                f"without the sandbox {row['unsandboxed_s']} s, plain Keras load {row['keras_load_s']} s")
+                f"without the held-out scores {row['unscored_s']} s, without the sandbox {row['unsandboxed_s']} s, "
+                f"plain Keras load {row['keras_load_s']} s")
     medians = {name: statistics.median(values) for name, values in timings.items()}
     return {"files": rows, "median_check_s": round(medians["sandboxed"], 2),
             "baseline": {"what": "the same check without the sandbox", "median_s": round(medians["unsandboxed"], 2)},
             "ratio": round(medians["sandboxed"] / medians["unsandboxed"], 2),
+            "scores": {"what": "the same check in the sandbox without the held-out scores",
+                       "median_s": round(medians["unscored"], 2),
+                       "ratio": round(medians["sandboxed"] / medians["unscored"], 2)},
             "keras_load": {"what": "a fresh process that loads the file with Keras",
                            "median_s": round(medians["keras_load"], 2),
                            "ratio": round(medians["sandboxed"] / medians["keras_load"], 2)}}

@@ -171,6 +171,8 @@ def _earlier_verdict(database: Database, store: NetworkStore, upload_sha256: str
         version = session.get(NetworkVersion, earlier.version_id)
         if version is None or not store.has(version.sha256):
             return None
+        verdict.scores, verdict.fingerprint, verdict.weights_sha256 = (version.scores, version.fingerprint,
+                                                                       version.weights_sha256)
         return verdict, version.sha256
 
 

@@ -133,7 +133,8 @@ def bench_upload_command(files: tuple[Path, ...], as_json: bool) -> None:
         return
     click.echo(f"median check in the sandbox {result['median_check_s']} s; baseline (the same check without it) "
                f"{result['baseline']['median_s']} s; ratio {result['ratio']}; a plain Keras load in a fresh process "
-               f"{result['keras_load']['median_s']} s (ratio {result['keras_load']['ratio']})")
+               f"{result['keras_load']['median_s']} s (ratio {result['keras_load']['ratio']}); without the held-out "
+               f"scores {result['scores']['median_s']} s (the scores cost a ratio of {result['scores']['ratio']})")
 
 
 @click.command("tournament")
@@ -247,10 +248,31 @@ def upload_command(network: Path, server: str, team: str, name: str, key: str | 
         version = check["network"]["current_version"]
         click.echo(f"accepted: {version['label']}, {version['params']:,} parameters, checked in "
                    f"{check['check_seconds']:g} s")
+        _echo_scores(check.get("scores"), check.get("reference") or {})
     else:
         click.echo(f"refused: {check['reason']}")
+    if check.get("notice"):
+        click.echo(f"note: {check['notice']}")
     if check["status"] != CheckStatus.ACCEPTED:
         raise SystemExit(1)
+
+
+SCORE_LINES = (("policy_accuracy", "top move is the game's", "{:.1%}"), ("top5_accuracy", "game's move in the top 5",
+               "{:.1%}"), ("value_mse", "value MSE (lower is better)", "{:.4f}"),
+               ("value_accuracy", "side the value favours won", "{:.1%}"),
+               ("playouts_per_cpu_second", "playouts per CPU second", "{:,.0f}"))
+
+
+def _echo_scores(scores: dict | None, reference: dict) -> None:
+    """The held-out scores as the check page shows them: this network, the bundled one, the class's best."""
+    if not scores:
+        return
+    others = (reference.get("bundled"), (reference.get("best") or {}).get("scores"))
+    title = f"on {scores['positions']:,} held-out positions"
+    click.echo(f"{title:<36}{'this network':>14}{'bundled':>14}{'class best':>14}")
+    for key, name, style in SCORE_LINES:
+        cells = [style.format(s[key]) if s else "-" for s in (scores, *others)]
+        click.echo(f"  {name:<34}" + "".join(f"{cell:>14}" for cell in cells))
 
 
 @click.command("standings")

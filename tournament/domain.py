@@ -37,6 +37,23 @@ class CheckStatus(StrEnum):
         return self in (CheckStatus.ACCEPTED, CheckStatus.REFUSED)
 
 
+class CopyKind(StrEnum):
+    """How a version matches another team's, from the surest to the least sure."""
+
+    SAME_FILE = "same file"                # the uploaded bytes
+    SAME_CANONICAL = "same canonical file"  # the model the server wrote from it
+    SAME_WEIGHTS = "same weights"          # the same numbers saved another way
+    NEAR_COPY = "near copy"                # answers on the held-out positions agree beyond independent networks'
+
+
+class CopyDecision(StrEnum):
+    """The admin's decision on a flagged copy."""
+
+    KEEP = "keep"              # not a copy (or allowed): nothing changes
+    DEACTIVATE = "deactivate"  # the copying network plays no more tournaments
+    REFUSE = "refuse"          # the copying version is refused: it never plays, its uploader is told
+
+
 class TournamentStatus(StrEnum):
     RUNNING = "running"  # at most one at a time (a partial unique index)
     FINISHED = "finished"

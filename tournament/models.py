@@ -79,7 +79,9 @@ class Network(Base):
 
     @property
     def current(self) -> NetworkVersion | None:
-        return self.versions[-1] if self.versions else None
+        """The newest version the admin has not refused: the one that plays."""
+        playing = [version for version in self.versions if version.refused_at is None]
+        return playing[-1] if playing else None
 
     @property
     def label(self) -> str:
@@ -103,6 +105,11 @@ class NetworkVersion(Base):
     checks: Mapped[list[Any]] = mapped_column(default=list)
     check_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    weights_sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # of the weights alone
+    scores: Mapped[dict[str, Any] | None] = mapped_column()  # held-out scores and speed (upload_check)
+    # Answers on the held-out positions and noise inputs (copies.py); tens of KB, loaded only when asked for.
+    fingerprint: Mapped[dict[str, Any] | None] = mapped_column(deferred=True)
+    refused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # refused by the admin (a copy): never plays
 
     network: Mapped[Network] = relationship(back_populates="versions")
 
@@ -148,6 +155,13 @@ class Entry(Base):
 
     tournament_id: Mapped[int] = mapped_column(ForeignKey("tournaments.id"), primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"), primary_key=True)
+    # Its result, kept once the tournament is finished (history.py): the weeks' charts read these.
+    games: Mapped[int | None] = mapped_column(Integer)
+    points: Mapped[float | None] = mapped_column(Float)
+    rating: Mapped[float | None] = mapped_column(Float)  # Elo, the bundled network at 0
+    rating_low: Mapped[float | None] = mapped_column(Float)
+    rating_high: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
 
     tournament: Mapped[Tournament] = relationship(back_populates="entries")
     version: Mapped[NetworkVersion] = relationship()
@@ -226,8 +240,28 @@ class UploadCheck(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("network_versions.id"))
     team_key: Mapped[str | None] = mapped_column(String(64))  # a new team's key, until shown once
+    notice: Mapped[str | None] = mapped_column(Text)  # what the uploader must know beyond the verdict (a copy)
 
     version: Mapped[NetworkVersion | None] = relationship()
+
+
+class CopyFlag(Base):
+    """A version that matches another team's (`copies`): the pair, how, the evidence; the admin decides."""
+
+    __tablename__ = "copy_flags"
+    __table_args__ = (UniqueConstraint("version_id", "original_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"))   # the later upload
+    original_id: Mapped[int] = mapped_column(ForeignKey("network_versions.id"))  # the other team's, earlier
+    kind: Mapped[str] = mapped_column(String(24))   # CopyKind
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    decision: Mapped[str | None] = mapped_column(String(16))  # CopyDecision; None while open
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    version: Mapped[NetworkVersion] = relationship(foreign_keys=[version_id])
+    original: Mapped[NetworkVersion] = relationship(foreign_keys=[original_id])
 
 
 class RateLimit(Base):

@@ -24,6 +24,9 @@ def version_dict(version: NetworkVersion) -> dict[str, Any]:
         "check_seconds": round(version.check_seconds, 2),
         "checks": version.checks,
         "upload_sha256": version.upload_sha256,
+        "weights_sha256": version.weights_sha256,
+        "scores": version.scores,
+        "refused": version.refused_at is not None,
     }
 
 
@@ -59,6 +62,8 @@ def check_dict(check: UploadCheck, position: int | None = None, team_key: str | 
         "queued_at": _time(check.created_at),
         "finished_at": _time(check.finished_at),
         "network": network_dict(check.version.network, versions=True) if check.version else None,
+        "scores": check.version.scores if check.version else None,
+        "notice": check.notice,
     }
     if position is not None:
         data["position"] = position  # checks queued before this one

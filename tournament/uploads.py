@@ -34,6 +34,7 @@ from golois.errors import GoloisError
 from golois.files import sha256_file
 from golois.network import DEFAULT_NETWORK
 from golois.tournament.config import ServerConfig, get_config
+from golois.tournament.copies import flag_copies, uploader_notice
 from golois.tournament.db import Database, get_database, get_session
 from golois.tournament.domain import CheckStatus
 from golois.tournament.models import (
@@ -222,11 +223,12 @@ def _record(db: Database, check_id: int, attempt: int, digest: str, verdict: Ver
                 network = add_version(session, team, check.name, digest, check.size_bytes, verdict,
                                       upload_sha256=check.upload_sha256)
                 session.flush()
+                notice = uploader_notice(flag_copies(session, network.current))
                 claimed = session.execute(update(UploadCheck).where(
                     UploadCheck.id == check_id, UploadCheck.attempt == attempt).values(
                     status=CheckStatus.ACCEPTED.value, reason=verdict.reason, checks=verdict.checks,
                     params=verdict.params, check_seconds=verdict.seconds, checks_version=CHECKS_VERSION,
-                    finished_at=utcnow(), version_id=network.current.id, team_key=team_key,
+                    finished_at=utcnow(), version_id=network.current.id, team_key=team_key, notice=notice,
                     lease_until=None).execution_options(synchronize_session=False)).rowcount
                 if claimed != 1:
                     session.rollback()
@@ -284,8 +286,24 @@ def add_version(session: Session, team: Team, name: str, digest: str, size: int,
     number = 1 + max((v.number for v in network.versions), default=0)
     session.add(NetworkVersion(network=network, number=number, sha256=digest, upload_sha256=upload_sha256 or digest,
                                size_bytes=size, params=verdict.params or 0, checks=verdict.checks,
-                               check_seconds=verdict.seconds))
+                               check_seconds=verdict.seconds, scores=verdict.scores,
+                               fingerprint=verdict.fingerprint, weights_sha256=verdict.weights_sha256))
     return network
+
+
+def reference_scores(session: Session) -> dict[str, Any]:
+    """What an upload's held-out scores are read against: the bundled network's, and the class's best (the
+    playing version of a team's with the best policy accuracy, not named)."""
+    bundled, best = None, None
+    for network in session.scalars(select(Network).where(Network.active.is_(True))):
+        version = network.current
+        if version is None or not version.scores:
+            continue
+        if network.bundled:
+            bundled = version.scores
+        elif best is None or version.scores["policy_accuracy"] > best["scores"]["policy_accuracy"]:
+            best = {"scores": version.scores}  # unnamed: the uploader is not told which network is whose
+    return {"bundled": bundled, "best": best}
 
 
 def deactivate_network(network: Network, key: str | None) -> None:
@@ -377,6 +395,7 @@ def check_state(token: str, wait: float = 0.0) -> dict[str, Any]:
         session.rollback()  # no transaction held while waiting
         time.sleep(POLL)
     data = check_dict(check, queue_position(session, check), take_team_key(session, check))
+    data["reference"] = reference_scores(session)
     data["url"] = url_for("api.show_check", token=token, _external=True)
     data["page"] = url_for("pages.check", token=token, _external=True)
     return data

@@ -34,8 +34,8 @@ import numpy as np
 
 from golois.dataset import Batch, Dataset
 from golois.files import write_atomic
+from golois.network.scores import evaluate_arrays
 from golois.training.config import TrainConfig
-from golois.training.evaluate import evaluate_arrays
 from golois.training.networks import build_network
 from golois.training.networks.heads import with_ownership
 from golois.training.pipeline import KOMI_ONE_HOT, KOMI_PLANES, BatchStream, random_komi_rows, validation_arrays

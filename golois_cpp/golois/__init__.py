@@ -47,6 +47,7 @@ def plane_slice(name: str) -> slice:
 
 
 SAMPLE_GAMES = Path(__file__).parent / "data" / "sample-9d.data"  # 200 real 9-dan games, for demos and benchmarks
+HELD_OUT_GAMES = Path(__file__).parent / "data" / "held-out-9d.data"  # 2,000 of December 2011: upload scores
 
 __all__ = [
     "BLACK",
@@ -65,6 +66,7 @@ __all__ = [
     "GameState",
     "GamesFile",
     "GamesWriter",
+    "HELD_OUT_GAMES",
     "SAMPLE_GAMES",
     "SgfGame",
     "getBatch",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 
 import pytest
@@ -33,6 +34,8 @@ def test_upload_keeps_the_team_key_and_later_uploads_use_it(live_server, network
     first = golois("upload", str(networks["good0"]), "--server", live_server.url, "--team", "t1", "--name", "net")
     assert first.exit_code == 0, first.output
     assert "accepted: t1/net v1" in first.output and "ok   HDF5 file" in first.output
+    assert re.search(r"top move is the game's +\d+\.\d% +\d+\.\d% +\d+\.\d%", first.output), \
+        "the held-out scores beside the bundled network's and the class's best"
     key_file = keys_home / "golois" / "team-keys.json"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     key = TeamKeys(key_file).get(live_server.url, "t1")

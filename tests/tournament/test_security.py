@@ -205,7 +205,7 @@ def test_a_check_cut_short_by_a_restart_runs_again(make_config, networks):
     restarted = create_app(config)
     body = restarted.test_client().get(f"/api/checks/{token}?wait=120").get_json()
     assert body["status"] == "accepted", body
-    assert [c["name"] for c in body["checks"]][-1] == "short game"
+    assert [c["name"] for c in body["checks"]][-1] == "held-out scores"
     with database.session() as session:
         assert session.scalar(select(UploadCheck.attempt).where(UploadCheck.token == token)) == 2
     no_upload_waiting(config)

@@ -43,10 +43,10 @@ def test_an_accepted_upload_lists_every_check_and_returns_the_team_key_once(clie
     assert body["accepted"] is True
     names = [check["name"] for check in body["checks"]]
     assert names == ["HDF5 file", "description", "build", "input", "outputs", "parameter limit",
-                     "canonical file", "outputs on real positions", "short game"]
+                     "canonical file", "outputs on real positions", "short game", "held-out scores"]
     assert all(check["ok"] for check in body["checks"])
     assert "2,258 trainable parameters (limit 100,000)" in body["checks"][5]["detail"]
-    assert re.search(r"\d+ moves of 32-playout search", body["checks"][-1]["detail"])
+    assert re.search(r"\d+ moves of 32-playout search", body["checks"][-2]["detail"])
     assert body["network"]["label"] == "Team A/first" and body["network"]["current_version"]["number"] == 1
     assert len(body["team_key"]) >= 20
     stored = stored_files(config)
@@ -124,7 +124,7 @@ def test_hostile_and_broken_files_are_refused_with_nothing_left_behind(client, c
 
 
 ALL_CHECKS = ["HDF5 file", "description", "build", "input", "outputs", "parameter limit", "canonical file",
-              "outputs on real positions", "short game"]
+              "outputs on real positions", "short game", "held-out scores"]
 
 
 def test_every_check_runs_and_the_first_failure_is_the_reason(client, config, database, networks):
@@ -136,7 +136,7 @@ def test_every_check_runs_and_the_first_failure_is_the_reason(client, config, da
     assert states["parameter limit"] is False and "187,145 trainable parameters" in body["checks"][5]["detail"]
     assert body["params"] == 187_145
     assert [check["detail"] for check in body["checks"][6:]] == ["not run: the input or outputs are not the "
-                                                                 "contract's"] * 3
+                                                                 "contract's"] * 4
 
     body = upload(client, networks["truncated"], team="broken").get_json()
     assert [check["name"] for check in body["checks"]] == ALL_CHECKS
@@ -145,7 +145,7 @@ def test_every_check_runs_and_the_first_failure_is_the_reason(client, config, da
     assert body["checks"][1]["detail"] == "not run: the file is not a safe HDF5 file"
     assert body["checks"][-1]["detail"] == "not run: the model does not build"
     page = client.get(f"/checks/{body['token']}").get_data(as_text=True)
-    assert page.count('class="not-run"') == 8
+    assert page.count('class="not-run"') == 9
     assert_nothing_left(config, database)
 
 

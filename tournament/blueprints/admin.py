@@ -2,7 +2,7 @@
 
 Start or resume a tournament (a runner process is started beside the
 server), set the class token, issue a team a new key, switch networks on
-and off.
+and off, decide on the copies the upload checks flagged.
 
 Signing in is throttled per address and overall (atomic token buckets, see
 rate_limit). The session does not carry a flag but a proof: an HMAC, under
@@ -25,15 +25,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from sqlalchemy import select
 
 from golois.tournament.config import get_config
+from golois.tournament.copies import decide, decided_flags, open_flags
 from golois.tournament.db import get_database, get_or_404, get_session
 from golois.tournament.domain import (
+    CopyDecision,
     GameStatus,
     TournamentError,
     TournamentSettings,
     TournamentStatus,
     settings_from_form,
 )
-from golois.tournament.models import Game, Network, Setting, Team, Tournament, hash_key, utcnow
+from golois.tournament.models import CopyFlag, Game, Network, Setting, Team, Tournament, hash_key, utcnow
 from golois.tournament.rate_limit import Limit, take
 from golois.tournament.runner import spawn_runner
 from golois.tournament.schedule import WEEKDAYS, WeeklySchedule, read_schedule, write_schedule
@@ -87,6 +89,9 @@ def dashboard():
         now=utcnow(),
         defaults=TournamentSettings(),
         cores=os.cpu_count() or 1,
+        open_flags=open_flags(db_session),
+        decided_flags=decided_flags(db_session),
+        decisions=list(CopyDecision),
     )
 
 
@@ -198,3 +203,18 @@ def set_active(network_id: int):
     flash(f"{network.label} {'plays' if network.active else 'does not play'} in the next tournaments")
     return redirect(url_for("admin.dashboard"))
 
+
+
+@bp.post("/copies/<id:flag_id>")
+@admin_required
+def decide_copy(flag_id: int):
+    """The admin's decision on a flagged copy: keep, take the copying network out, or refuse the version."""
+    flag = get_or_404(CopyFlag, flag_id)
+    try:
+        decision = CopyDecision(request.form.get("decision", ""))
+    except ValueError:
+        abort(400, f"decision must be one of {', '.join(d.value for d in CopyDecision)}")
+    decide(get_session(), flag, decision)
+    get_session().commit()
+    flash(f"{flag.version.label} ({flag.kind} of {flag.original.label}): {decision.value}")
+    return redirect(url_for("admin.dashboard"))

@@ -11,12 +11,21 @@ from sqlalchemy import func, or_, select
 from golois.engine.game_end import EndReason
 from golois.tournament.db import get_or_404, get_session
 from golois.tournament.domain import GameStatus
-from golois.tournament.models import Game, Network, Setting, Tournament, Worker, utcnow
+from golois.tournament.history import rating_chart, rating_history, winners
+from golois.tournament.models import Game, Network, Setting, Team, Tournament, Worker, utcnow
 from golois.tournament.serialize import game_moves
 from golois.tournament.standings import compute_standings
-from golois.tournament.uploads import CLASS_TOKEN, UploadError, check_state, deactivate_network, upload_from_request
+from golois.tournament.uploads import (
+    CLASS_TOKEN,
+    UploadError,
+    check_state,
+    deactivate_network,
+    reference_scores,
+    upload_from_request,
+)
 
 bp = Blueprint("pages", __name__)
+GAMES_SHOWN = 200  # a team's most recent games on its page (every game is in the tournaments' archives)
 
 
 @bp.get("/")
@@ -46,7 +55,24 @@ def network(network_id: int):
     for game in games:
         if game.loser_id() in ids:
             losses[game.reason] = losses.get(game.reason, 0) + 1
-    return render_template("network.html", network=net, games=games, version_ids=set(ids), losses=losses)
+    return render_template("network.html", network=net, games=games, version_ids=set(ids), losses=losses,
+                           reference=reference_scores(session), chart=rating_chart(rating_history(session, ids)))
+
+
+@bp.get("/teams/<id:team_id>")
+def team(team_id: int):
+    """A team: every version of its networks with its scores and speed, its ratings in each tournament, its
+    games."""
+    session = get_session()
+    row = get_or_404(Team, team_id)
+    versions = [version for network in row.networks for version in network.versions]
+    ids = [version.id for version in versions]
+    history = rating_history(session, ids)
+    games = session.scalars(select(Game).where(Game.status == GameStatus.FINISHED,
+                                               or_(Game.black_id.in_(ids), Game.white_id.in_(ids)))
+                            .order_by(Game.id.desc()).limit(GAMES_SHOWN)).all()
+    return render_template("team.html", team=row, versions=versions, history=history, chart=rating_chart(history),
+                           games=games, version_ids=set(ids), reference=reference_scores(session))
 
 
 @bp.post("/networks/<id:network_id>/deactivate")
@@ -84,8 +110,9 @@ def check_panel(token: str):
 
 @bp.get("/tournaments")
 def tournaments():
-    rows = get_session().scalars(select(Tournament).order_by(Tournament.id.desc())).all()
-    return render_template("tournaments.html", tournaments=rows)
+    session = get_session()
+    rows = session.scalars(select(Tournament).order_by(Tournament.id.desc())).all()
+    return render_template("tournaments.html", tournaments=rows, winners=winners(session, list(rows)))
 
 
 @bp.get("/tournaments/<id:tournament_id>")
