@@ -28,6 +28,13 @@ bp = Blueprint("pages", __name__)
 GAMES_SHOWN = 200  # a team's most recent games on its page (every game is in the tournaments' archives)
 
 
+def finished_games(session, version_ids: list[int], limit: int | None = None) -> list[Game]:
+    """The finished games of these versions, newest first (the network's and the team's pages)."""
+    return list(session.scalars(select(Game).where(
+        Game.status == GameStatus.FINISHED, or_(Game.black_id.in_(version_ids), Game.white_id.in_(version_ids)))
+        .order_by(Game.id.desc()).limit(limit)))
+
+
 @bp.get("/")
 def index():
     session = get_session()
@@ -48,9 +55,7 @@ def network(network_id: int):
     session = get_session()
     net = get_or_404(Network, network_id)
     ids = [v.id for v in net.versions]
-    games = session.scalars(select(Game).where(Game.status == GameStatus.FINISHED,
-                                               or_(Game.black_id.in_(ids), Game.white_id.in_(ids)))
-                            .order_by(Game.id.desc())).all()
+    games = finished_games(session, ids)
     losses: dict[str, int] = {}
     for game in games:
         if game.loser_id() in ids:
@@ -68,9 +73,7 @@ def team(team_id: int):
     versions = [version for network in row.networks for version in network.versions]
     ids = [version.id for version in versions]
     history = rating_history(session, ids)
-    games = session.scalars(select(Game).where(Game.status == GameStatus.FINISHED,
-                                               or_(Game.black_id.in_(ids), Game.white_id.in_(ids)))
-                            .order_by(Game.id.desc()).limit(GAMES_SHOWN)).all()
+    games = finished_games(session, ids, GAMES_SHOWN)
     return render_template("team.html", team=row, versions=versions, history=history, chart=rating_chart(history),
                            games=games, version_ids=set(ids), reference=reference_scores(session))
 
