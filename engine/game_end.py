@@ -13,6 +13,7 @@ class EndReason(StrEnum):
     SCORE = "score"                # two passes, then counted by area
     MOVE_LIMIT = "move limit"      # counted as it stands after the game-length limit
     RESIGNATION = "resignation"
+    ADJUDICATED = "adjudicated"    # decided by the neutral judge (engine/judge.py), not played to the end
     TIME = "time"                  # a move over the time a move (and the margin)
     ILLEGAL_MOVE = "illegal move"
     FAILURE = "failure"            # an engine crashed, hung or refused a legal command

@@ -28,7 +28,7 @@ from golois.engine.coords import (
     parse_gtp_vertex,
 )
 from golois.engine.gtp_engine import GtpEngine, GtpError, Handler, syntax_error
-from golois.engine.player import RESIGN, Player
+from golois.engine.player import RESIGN, Player, SearchReport
 
 ENGINE_NAME = "Golois"
 PlayerSource = Callable[[], Player]
@@ -219,22 +219,36 @@ class MoveCommands:
             "genmove": self.genmove,
             "reg_genmove": lambda args: self.genmove(args, keep=False),
             "kgs-genmove_cleanup": lambda args: self.genmove(args, cleanup=True),
+            "lz-genmove_analyze": self.genmove_analyze,
         }
 
     def genmove(self, args: list[str], keep: bool = True, cleanup: bool = False) -> str:
         (colour,) = arguments(args, 1, "genmove COLOUR")
-        colour = colour_argument(colour)
-        player = self.player()
-        report = player.genmove(colour, cleanup=cleanup)
+        report = self._move(colour_argument(colour), cleanup)
+        if not keep and report.move != RESIGN:
+            self.player().undo()
+        return "resign" if report.move == RESIGN else gtp_vertex(report.move)
+
+    def genmove_analyze(self, args: list[str]) -> str:
+        """genmove that also answers the search's figures, as Leela Zero's extension does: `info` lines
+        (win rates of the side to move, in hundredths of a percent), then `play MOVE`. The referee
+        records them; an interval argument is accepted and the figures come once, with the move."""
+        if not 1 <= len(args) <= 2:
+            raise syntax_error("usage: lz-genmove_analyze COLOUR [INTERVAL]")
+        report = self._move(colour_argument(args[0]), cleanup=False)
+        move = "resign" if report.move == RESIGN else gtp_vertex(report.move)
+        info = info_line(report.children, percent=True)
+        return "\n" + (f"{info}\n" if info else "") + f"play {move}"
+
+    def _move(self, colour: int, cleanup: bool) -> SearchReport:
+        report = self.player().genmove(colour, cleanup=cleanup)
+        side = "Black" if colour == BLACK else "White"
         if report.move == RESIGN:
-            self.log(f"resign: the search gives the engine ({'Black' if colour == BLACK else 'White'}) a win rate "
-                     f"of {report.winrate:.3f}")
-            return "resign"
-        self.log(f"{gtp_vertex(report.move)}: win rate of the engine ({'Black' if colour == BLACK else 'White'}) "
-                 f"{report.winrate:.3f}, {report.playouts} playouts in {report.seconds:.2f} s")
-        if not keep:
-            player.undo()
-        return gtp_vertex(report.move)
+            self.log(f"resign: the search gives the engine ({side}) a win rate of {report.winrate:.3f}")
+        else:
+            self.log(f"{gtp_vertex(report.move)}: win rate of the engine ({side}) "
+                     f"{report.winrate:.3f}, {report.playouts} playouts in {report.seconds:.2f} s")
+        return report
 
 
 class TimeCommands:

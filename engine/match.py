@@ -3,7 +3,9 @@
 The referee keeps its own board: an illegal move (positional superko
 included), a crash, a hang or a move over the time limit loses the game and
 the match goes on with a fresh process. Games end by resignation or after
-two passes, and are scored by area (Tromp-Taylor) as the board stands.
+two passes, and are scored by area (Tromp-Taylor) as the board stands, or,
+with a judge (engine/judge.py), are adjudicated once decided and scored
+with the dead stones taken off.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import math
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,7 @@ from golois import BLACK, DEFAULT_KOMI, WHITE, _core
 from golois.engine.coords import SIZE, colour_letter, gtp_vertex, opponent, parse_gtp_vertex
 from golois.engine.game_end import EndReason
 from golois.engine.gtp_client import EngineFailure, EngineTimeout, GtpClient, GtpCommandError
+from golois.engine.judge import DeadStoneJudge, Judge, settled_score
 from golois.engine.openings import opening_for
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.files import write_atomic
@@ -67,18 +71,44 @@ def wilson_interval(wins: float, games: int, z: float = 1.96) -> tuple[float, fl
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-class Referee:
-    """One game between two running engines, from an optional opening."""
+@dataclass
+class Judging:
+    """The neutral judge of a referee's games (engine/judge.py); each part may be absent."""
 
-    def __init__(self, engines: dict[int, GtpClient], settings: MatchSettings) -> None:
+    judge: Judge | None = None                  # Black's win rate after every move; adjudication
+    dead_stones: DeadStoneJudge | None = None   # dead stones settled before the count
+    adjudicate: bool = True                     # False: the judge only watches (to measure its rule)
+
+    def describe(self) -> str:
+        parts = [self.judge.rule.describe() if self.judge and self.adjudicate else "no adjudication",
+                 "dead stones settled by GNU Go" if self.dead_stones else "dead stones counted as alive"]
+        return "; ".join(parts)
+
+
+class Referee:
+    """One game between two running engines, from an optional opening.
+
+    Besides the moves it records each engine's own win rate (where the
+    engine answers Leela Zero's `lz-genmove_analyze`) and the judge's, all
+    as Black's win rate after a move, numbered from 1."""
+
+    def __init__(self, engines: dict[int, GtpClient], settings: MatchSettings, judging: Judging | None = None,
+                 on_move: Callable[[Referee], None] | None = None) -> None:
         self.engines, self.settings = engines, settings
+        self.judging = judging or Judging()
+        self.on_move = on_move
         self.state = _core.GameState(settings.komi)
         self.moves: list[tuple[int, int]] = []
         self.thinking = {BLACK: 0.0, WHITE: 0.0}
+        self.winrates: dict[str, list[tuple[int, float]]] = {"B": [], "W": [], "judge": []}
+        self.adjudication: tuple[int, int] | None = None  # (move, winner) when the judge's rule first held
+        self.dead: set[int] = set()
+        self.settled_score: float | None = None
+        self.analyses = {BLACK: False, WHITE: False}
 
     def start(self) -> None:
         s = self.settings
-        for client in self.engines.values():
+        for colour, client in self.engines.items():
             client.send(f"boardsize {SIZE}", COMMAND_TIMEOUT)
             client.send("clear_board", COMMAND_TIMEOUT)
             client.send(f"komi {s.komi:g}", COMMAND_TIMEOUT)
@@ -87,6 +117,16 @@ class Referee:
                 # engine without time control still plays, and the clock here still applies.
                 with contextlib.suppress(GtpCommandError):
                     client.send(f"time_settings 0 {s.seconds_per_move:g} 1", COMMAND_TIMEOUT)
+            with contextlib.suppress(GtpCommandError):
+                known = client.send("known_command lz-genmove_analyze", COMMAND_TIMEOUT)
+                self.analyses[colour] = known.strip() == "true"
+        if self.judging.judge:
+            self.judging.judge.new_game(s.komi)
+
+    @property
+    def score(self) -> float:
+        """Black minus White by area: with the dead stones settled when the judge settled them."""
+        return self.settled_score if self.settled_score is not None else float(self.state.score())
 
     def play_opening(self, vertices: list[str]) -> tuple[int | None, str, str] | None:
         """Plays fixed moves (Black first) on the board and in both engines; an engine that refuses one loses."""
@@ -95,8 +135,7 @@ class Referee:
             why = self.state.check(point)
             if why != "legal":
                 raise ValueError(f"opening move {vertex} is {why}")
-            self.state.play(point)
-            self.moves.append((point, colour))
+            self._record(point, colour)
             for other, client in self.engines.items():
                 try:
                     client.send(f"play {colour_letter(colour).lower()} {vertex}", COMMAND_TIMEOUT)
@@ -110,7 +149,7 @@ class Referee:
         while True:
             if len(self.moves) >= self.settings.max_moves:
                 return self._score(EndReason.MOVE_LIMIT)
-            outcome = self._turn(colour)
+            outcome = self._turn(colour) or self._adjudicated()
             if outcome:
                 return outcome
             if self.state.passes >= 2:
@@ -121,9 +160,11 @@ class Referee:
         other = opponent(colour)
         s = self.settings
         limit = s.seconds_per_move + s.margin if s.seconds_per_move else s.move_timeout
+        letter = colour_letter(colour).lower()
         start = time.monotonic()
         try:
-            answer = self.engines[colour].send(f"genmove {colour_letter(colour).lower()}", limit)
+            command = f"lz-genmove_analyze {letter}" if self.analyses[colour] else f"genmove {letter}"
+            answer, winrate = _move_and_winrate(self.engines[colour].send(command, limit))
         except EngineTimeout as error:
             return other, EndReason.TIME if s.seconds_per_move else EndReason.FAILURE, str(error)
         except (EngineFailure, GtpCommandError) as error:
@@ -141,18 +182,83 @@ class Referee:
         why = self.state.check(point)
         if why != "legal":
             return other, EndReason.ILLEGAL_MOVE, f"{answer} ({why})"
-        self.state.play(point)
-        self.moves.append((point, colour))
+        self._record(point, colour, winrate)
         try:
-            self.engines[other].send(f"play {colour_letter(colour).lower()} {gtp_vertex(point)}", COMMAND_TIMEOUT)
+            self.engines[other].send(f"play {letter} {gtp_vertex(point)}", COMMAND_TIMEOUT)
         except (EngineFailure, GtpCommandError) as error:
             return colour, EndReason.FAILURE, f"refused the legal move {gtp_vertex(point)}: {error}"
         return None
 
+    def _record(self, point: int, colour: int, winrate: float | None = None) -> None:
+        """Plays a legal move on the referee's board, with the mover's win rate and the judge's."""
+        self.state.play(point)
+        self.moves.append((point, colour))
+        number = len(self.moves)
+        if winrate is not None:
+            self.winrates[colour_letter(colour)].append((number, winrate if colour == BLACK else 1.0 - winrate))
+        judge = self.judging.judge
+        if judge is not None:
+            black = judge.judge(point, colour)
+            if black is not None:
+                self.winrates["judge"].append((number, black))
+            self.adjudication = self.adjudication or judge.decided()
+        if self.on_move:
+            self.on_move(self)
+
+    def _adjudicated(self) -> tuple[int | None, str, str] | None:
+        if self.adjudication is None or not self.judging.adjudicate:
+            return None
+        move, winner = self.adjudication
+        rule = self.judging.judge.rule
+        return winner, EndReason.ADJUDICATED, (
+            f"the judge gave {'Black' if winner == BLACK else 'White'} at least {rule.threshold:.0%} for "
+            f"{rule.in_a_row} moves in a row, up to move {move} ({rule.describe()})")
+
     def _score(self, reason: EndReason) -> tuple[int | None, str, str]:
-        score = self.state.score()
+        how = f"area, komi {self.settings.komi:g}"
+        if self.judging.dead_stones:
+            try:
+                self.dead = self.judging.dead_stones.dead_stones([], self.moves, self.settings.komi)
+                self.settled_score = settled_score(self.state.board, self.dead,
+                                                   self.settings.komi)
+                how += f", {len(self.dead)} dead stone{'s' if len(self.dead) != 1 else ''} removed by GNU Go"
+            except (EngineFailure, GtpCommandError) as error:
+                how += f", dead stones counted as alive: GNU Go failed ({error})"
+        score = self.score
         winner = BLACK if score > 0 else WHITE if score < 0 else None
-        return winner, reason, f"{score:+g} for Black (area, komi {self.settings.komi:g})"
+        return winner, reason, f"{score:+g} for Black ({how})"
+
+    def record(self, black: str, white: str, winner: int | None, reason: str, detail: str) -> tuple[str, str]:
+        """The game's SGF result and record: win rates as each move's comment, dead stones marked."""
+        result = "Void" if reason == EndReason.VOID else result_text(winner, self.score, reason)
+        by_move: dict[int, list[str]] = {}
+        for key, label in (("B", "Black's engine"), ("W", "White's engine"), ("judge", "the judge")):
+            for number, black_rate in self.winrates[key]:
+                by_move.setdefault(number, []).append(f"{label} {black_rate:.1%}")
+        comments = {n: "Black's win rate: " + ", ".join(parts) for n, parts in by_move.items()}
+        about = f"{reason}: {detail}" if detail else str(reason)
+        if self.judging.judge or self.judging.dead_stones:
+            about += f". Judge: {self.judging.describe()}"
+        sgf = game_sgf(self.moves, self.settings.komi, black, white, result, comment=about,
+                       move_comments=comments, dead=self.dead)
+        return result, sgf
+
+
+def _move_and_winrate(answer: str) -> tuple[str, float | None]:
+    """The move of a genmove answer, and the mover's win rate from an lz-genmove_analyze answer's `info`
+    (of the move played, else the first), or None."""
+    lines = answer.strip().splitlines()
+    if not lines or not lines[-1].startswith("play "):
+        return answer, None
+    move = lines[-1].split(maxsplit=1)[1].strip()
+    infos = [part.split() for line in lines[:-1] for part in line.split("info ")[1:]]
+    rates = {}
+    for words in infos:
+        fields = dict(zip(words[::2], words[1::2], strict=False))
+        with contextlib.suppress(KeyError, ValueError):
+            rates.setdefault(fields["move"].upper(), int(fields["winrate"]) / 10000)
+    winrate = rates.get(move.upper(), next(iter(rates.values()), None))
+    return move, winrate if winrate is None or 0.0 <= winrate <= 1.0 else None
 
 
 def wait_until_loaded(client: GtpClient) -> None:
@@ -284,10 +390,9 @@ def _play_one(number: int, order: tuple[str, str], clients: dict, names: dict, s
             if reason == EndReason.VOID or colour != winner:
                 clients[key].close()
                 clients[key] = None
-    result = "Void" if reason == EndReason.VOID else result_text(winner, referee.state.score(), reason)
+    result, sgf = referee.record(names[order[0]], names[order[1]], winner, reason, detail)
     sgf_name = f"game-{number:03d}.sgf"
-    (out / sgf_name).write_text(game_sgf(referee.moves, settings.komi, names[order[0]], names[order[1]], result,
-                                         comment=f"{reason}: {detail}" if detail else reason))
+    (out / sgf_name).write_text(sgf)
     return GameOutcome(number, names[order[0]], names[order[1]], by_colour.get(winner), result, reason, detail,
                        len(referee.moves), {by_colour[c]: round(t, 1) for c, t in referee.thinking.items()}, sgf_name)
 

@@ -14,6 +14,7 @@ import time
 import pytest
 from conftest import cli_refusal_without_tensorflow
 
+from golois import BLACK
 from golois.engine.coords import gtp_vertex, parse_gtp_vertex
 from golois.engine.gtp_commands import make_gtp_engine
 
@@ -56,7 +57,7 @@ def test_protocol_basics(gtp) -> None:
     required = {"protocol_version", "name", "version", "known_command", "list_commands", "quit", "boardsize",
                 "clear_board", "komi", "play", "genmove", "undo", "showboard", "final_score", "final_status_list",
                 "fixed_handicap", "place_free_handicap", "set_free_handicap", "time_settings", "time_left",
-                "kgs-genmove_cleanup", "lz-analyze", "analyze"}
+                "kgs-genmove_cleanup", "lz-analyze", "analyze", "lz-genmove_analyze"}
     assert ok and required <= set(commands.split())
 
 
@@ -125,6 +126,17 @@ def test_genmove_undo_and_the_board(gtp) -> None:
     assert "X" not in board.split("\n", 2)[2] and "Black to play" in board
     ok, vertex = gtp("reg_genmove b")
     assert ok and gtp.player.history == []
+
+
+def test_lz_genmove_analyze_plays_and_answers_the_searchs_win_rates(gtp) -> None:
+    ok, answer = gtp("lz-genmove_analyze b 50")
+    lines = answer.splitlines()
+    assert ok and lines[-1].startswith("play ") and lines[0].startswith("info move ")
+    move = lines[-1].split()[1]
+    assert gtp.player.history == [(parse_gtp_vertex(move), BLACK)]  # played, like genmove
+    rates = [int(r) for r in re.findall(r" winrate (\d+) ", lines[0])]
+    assert rates and all(0 <= r <= 10000 for r in rates)
+    assert gtp("lz-genmove_analyze")[0] is False and len(gtp.player.history) == 1
 
 
 def test_handicap(gtp) -> None:

@@ -84,8 +84,10 @@ def bench_tournament(models: list[Path], seconds_per_move: float = 0.1, games_pe
                      max_moves: int = TournamentSettings.max_moves, log: Callable[[str], None] = print) -> dict:
     """Games per hour of `golois tournament run` against fresh engines per game, same games, same settings."""
     models = models or [DEFAULT_NETWORK, DEFAULT_NETWORK]  # the bundled network against itself
+    # No judge: the baseline (golois match) has none; what adjudication saves is measured by
+    # tools/adjudication_study.py.
     settings = TournamentSettings(seconds_per_move=seconds_per_move, games_per_pair=games_per_pair,
-                                  max_moves=max_moves)
+                                  max_moves=max_moves, judge=False)
     with tempfile.TemporaryDirectory(prefix="golois-bench-") as folder:
         config = ServerConfig(Path(folder) / "data")
         config.prepare()

@@ -64,6 +64,9 @@ def tournament_group() -> None:
               help="Games between each two networks, colours alternating.")
 @click.option("--max-moves", type=click.IntRange(10), default=None,
               help=f"Games longer than this are scored as they stand [default: {MatchSettings.max_moves}].")
+@click.option("--judge/--no-judge", default=True, show_default=True,
+              help="The neutral judge adjudicates decided games and settles dead stones with GNU Go "
+                   "(docs/results/adjudication.md); --no-judge plays every game to two passes, counted as it stands.")
 @click.option("--parallel", type=click.IntRange(1), default=None, help="Games at once [default: one per core].")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar (a line per game still).")
 @click.option("--broker", default=None, help="Play on the workers of this Celery broker (redis://HOST) instead of "
@@ -72,7 +75,8 @@ def tournament_group() -> None:
 @click.pass_context
 @cli_errors
 def run_command(ctx: click.Context, data: Path | None, seconds: float | None, playouts: int | None, games_per_pair: int,
-                max_moves: int | None, parallel: int | None, quiet: bool, broker: str | None, started_by: str) -> None:
+                max_moves: int | None, judge: bool, parallel: int | None, quiet: bool, broker: str | None,
+                started_by: str) -> None:
     """Resume the unfinished tournament, or start a new round robin between the active networks.
 
     Every finished game is recorded at once with its SGF; after an interruption
@@ -90,7 +94,7 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
     if seconds is not None and playouts is not None:
         raise click.UsageError("give --time or --playouts, not both")
     given = {"seconds_per_move": seconds, "max_moves": max_moves}  # the others keep TournamentSettings' defaults
-    settings = TournamentSettings(playouts=playouts, games_per_pair=games_per_pair,
+    settings = TournamentSettings(playouts=playouts, games_per_pair=games_per_pair, judge=judge,
                                   **{name: value for name, value in given.items() if value is not None})
     config = ServerConfig.from_environment(data)
     config.prepare()
@@ -101,7 +105,7 @@ def run_command(ctx: click.Context, data: Path | None, seconds: float | None, pl
                                  log=lambda message: click.echo(message, err=True))
     try:
         given = any(ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
-                    for name in ("seconds", "playouts", "games_per_pair", "max_moves"))
+                    for name in ("seconds", "playouts", "games_per_pair", "max_moves", "judge"))
         broker = broker or config.broker
         if broker:
             from golois.tournament.distributed import dispatch_tournament

@@ -56,7 +56,7 @@ from golois.tournament.round_robin import (
     renew_leases,
     start_or_resume,
 )
-from golois.tournament.runner import EnginePool, Entrant, play_claimed_game
+from golois.tournament.runner import EnginePool, Entrant, live_recorder, play_claimed_game
 from golois.tournament.sandbox import choose_sandbox
 
 QUEUE = "golois-games"
@@ -245,7 +245,8 @@ def play_game_task(game_id: int) -> str:
         context.claims[game_id] = claim
     try:
         files = {vid: Entrant(vid, label, context.network_file(sha)) for vid, (label, sha) in players.items()}
-        record = play_claimed_game(claim, files, context.pool(settings), settings)
+        record = play_claimed_game(claim, files, context.pool(settings), settings,
+                                   live_recorder(context.db, claim))
         finish_game(context.db, claim, record)
         return f"{record.result} ({record.reason})"
     except BaseException:

@@ -105,6 +105,7 @@ class TournamentSettings:
     games_per_pair: int = 2
     komi: float = MatchSettings.komi
     max_moves: int = MatchSettings.max_moves
+    judge: bool = True  # adjudication and dead stones by the neutral judge (engine/judge.py)
 
     def __post_init__(self) -> None:
         if self.playouts is not None:
@@ -120,22 +121,23 @@ class TournamentSettings:
     def of(cls, tournament: Tournament) -> TournamentSettings:
         """The settings a tournament row was started with."""
         return TournamentSettings(tournament.seconds_per_move, tournament.playouts, tournament.games_per_pair,
-                                  tournament.komi, tournament.max_moves)
+                                  tournament.komi, tournament.max_moves, tournament.judge)
 
     def describe(self) -> str:
         how = f"{self.playouts} playouts" if self.playouts else f"{self.seconds_per_move:g} s"
-        return f"{how} a move, {self.games_per_pair} games a pair"
+        return f"{how} a move, {self.games_per_pair} games a pair" + ("" if self.judge else ", no judge")
 
 
 def settings_from_form(form: Mapping[str, str]) -> tuple[TournamentSettings, int | None]:
-    """The admin's tournament fields (seconds, playouts, games_per_pair, parallel), as the start and the
+    """The admin's tournament fields (seconds, playouts, games_per_pair, no_judge, parallel), as the start and the
     weekly schedule forms both send them: the settings, and the games at once (None when left blank)."""
     defaults = TournamentSettings()
     try:
         playouts = int(form["playouts"]) if form.get("playouts", "").strip() else None
         settings = TournamentSettings(seconds_per_move=float(form.get("seconds") or defaults.seconds_per_move),
                                       playouts=playouts,
-                                      games_per_pair=int(form.get("games_per_pair") or defaults.games_per_pair))
+                                      games_per_pair=int(form.get("games_per_pair") or defaults.games_per_pair),
+                                      judge=form.get("no_judge") != "1")
         parallel = int(form["parallel"]) if form.get("parallel", "").strip() else None
     except ValueError as error:
         raise TournamentError(f"invalid tournament settings: {error}") from error

@@ -134,6 +134,7 @@ class Tournament(Base):
     games_per_pair: Mapped[int] = mapped_column(Integer)
     komi: Mapped[float] = mapped_column(Float)
     max_moves: Mapped[int] = mapped_column(Integer)
+    judge: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))  # engine/judge.py
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     results_mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # every team's e-mail was tried
@@ -194,6 +195,11 @@ class Game(Base):
     black_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     white_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     sgf: Mapped[str | None] = mapped_column(Text)
+    # Black's win rate after each move, [[move, rate], ...], by "B" and "W" (each engine's own) and "judge".
+    winrates: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dead: Mapped[list[Any] | None] = mapped_column(JSON)  # points of the stones the judge took off before the count
+    # While it is played: {"moves": [[colour, point], ...], "black_seconds", "white_seconds", "winrates"}.
+    live: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
     tournament: Mapped[Tournament] = relationship(back_populates="games")
     black: Mapped[NetworkVersion] = relationship(foreign_keys=[black_id])

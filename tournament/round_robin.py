@@ -69,7 +69,7 @@ def start_tournament(db: Database, settings: TournamentSettings, started_by: str
         tournament = Tournament(status=TournamentStatus.RUNNING, started_by=started_by,
                                 seconds_per_move=settings.seconds_per_move,
                                 playouts=settings.playouts, games_per_pair=settings.games_per_pair,
-                                komi=settings.komi, max_moves=settings.max_moves)
+                                komi=settings.komi, max_moves=settings.max_moves, judge=settings.judge)
         session.add(tournament)
         session.add_all(Entry(tournament=tournament, version_id=version.id) for version in versions)
         session.add_all(Game(tournament=tournament, number=number, black_id=black, white_id=white, opening=opening)
@@ -136,7 +136,7 @@ def claim_game(db: Database, tournament_id: int, runner: str, prefer: set[int] =
                           list(game.opening))
             taken = session.execute(
                 update(Game).where(Game.id == game.id, Game.attempt == game.attempt, Game.status == game.status)
-                .values(status=GameStatus.RUNNING, attempt=claim.attempt, runner=runner, started_at=now,
+                .values(status=GameStatus.RUNNING, attempt=claim.attempt, runner=runner, started_at=now, live=None,
                         lease_until=now + dt.timedelta(seconds=lease_seconds))
                 .execution_options(synchronize_session=False))
             if taken.rowcount == 1:
@@ -148,23 +148,25 @@ def renew_leases(db: Database, claims: list[Claim], lease_seconds: float = LEASE
     until = utcnow() + dt.timedelta(seconds=lease_seconds)
     with db.session() as session:
         for claim in claims:
-            session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
-                                               Game.status == GameStatus.RUNNING).values(lease_until=until))
+            session.execute(update(Game).where(*_held(claim)).values(lease_until=until))
+
+
+def _held(claim: Claim) -> tuple:
+    """The condition of every update a claimant makes: the game is still running under its claim."""
+    return Game.id == claim.game_id, Game.attempt == claim.attempt, Game.status == GameStatus.RUNNING
 
 
 def expire_claim(db: Database, claim: Claim) -> None:
     """Ends the claim's lease now: whoever hands games out sees the game free to play again."""
     with db.session() as session:
-        session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
-                                           Game.status == GameStatus.RUNNING).values(lease_until=utcnow()))
+        session.execute(update(Game).where(*_held(claim)).values(lease_until=utcnow()))
 
 
 def release_game(db: Database, claim: Claim) -> None:
     """Gives an unfinished game back (the runner is stopping): it will be played from the start."""
     with db.session() as session:
-        session.execute(update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
-                                           Game.status == GameStatus.RUNNING)
-                        .values(status=GameStatus.PENDING, runner=None, lease_until=None, started_at=None))
+        session.execute(update(Game).where(*_held(claim))
+                        .values(status=GameStatus.PENDING, runner=None, lease_until=None, started_at=None, live=None))
 
 
 @dataclass
@@ -177,21 +179,29 @@ class GameRecord:
     black_seconds: float
     white_seconds: float
     sgf: str
+    winrates: dict[str, list] | None = None  # Referee.winrates
+    dead: list[int] | None = None
 
 
 def finish_game(db: Database, claim: Claim, record: GameRecord) -> bool:
     """Records the game once; False if the claim was lost (another runner replays it)."""
     with db.session() as session:
         done = session.execute(
-            update(Game).where(Game.id == claim.game_id, Game.attempt == claim.attempt,
-                               Game.status == GameStatus.RUNNING)
+            update(Game).where(*_held(claim))
             .values(status=GameStatus.FINISHED, winner=record.winner, result=record.result, reason=record.reason,
                     detail=record.detail[:2000], moves=record.moves, black_seconds=record.black_seconds,
-                    white_seconds=record.white_seconds, sgf=record.sgf, finished_at=utcnow(), lease_until=None))
+                    white_seconds=record.white_seconds, sgf=record.sgf, winrates=record.winrates, dead=record.dead,
+                    live=None, finished_at=utcnow(), lease_until=None))
         if done.rowcount != 1:
             return False
     close_if_done(db, claim.tournament_id)
     return True
+
+
+def record_progress(db: Database, claim: Claim, live: dict) -> None:
+    """The moves so far of a game being played (Game.live), while the claim holds."""
+    with db.session() as session:
+        session.execute(update(Game).where(*_held(claim)).values(live=live))
 
 
 def close_if_done(db: Database, tournament_id: int) -> bool:

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ from golois import BLACK, WHITE
 from golois.engine.coords import colour_letter, opponent
 from golois.engine.game_end import EndReason
 from golois.engine.gtp_client import EngineFailure, GtpClient, GtpCommandError
-from golois.engine.match import SETUP_TIMEOUT, MatchSettings, Referee, wait_until_loaded
-from golois.engine.sgf_writer import game_sgf, result_text
+from golois.engine.judge import DeadStoneJudge, Judge, find_gnugo
+from golois.engine.match import SETUP_TIMEOUT, Judging, MatchSettings, Referee, wait_until_loaded
 from golois.tournament.config import ServerConfig
 from golois.tournament.db import Database
 from golois.tournament.domain import GameStatus, TournamentSettings
@@ -44,6 +45,7 @@ from golois.tournament.round_robin import (
     claim_game,
     finish_game,
     game_counts,
+    record_progress,
     release_game,
     renew_leases,
     start_or_resume,
@@ -52,6 +54,7 @@ from golois.tournament.storage import NetworkStore
 
 ENGINES_PER_SLOT = 4   # engine processes a slot keeps alive between games
 POLL_SECONDS = 5.0     # how often an idle slot looks for games freed by other runners
+LIVE_SECONDS = 1.0     # how often a game's moves so far are written for the live view
 
 
 def move_time_limit(seconds_per_move: float) -> float:
@@ -87,7 +90,15 @@ class EnginePool:
         self.env = os.environ | {"GOLOIS_CACHE": str(cache_dir)}  # the conversions, shared with the upload checks
         self.command = command or (lambda player, settings: engine_command(player.path, settings))
         self.engines: OrderedDict[int, GtpClient] = OrderedDict()
+        self._judging: Judging | None = None
         log_dir.mkdir(parents=True, exist_ok=True)
+
+    def judging(self) -> Judging:
+        """The slot's judge (engine/judge.py): loaded for its first judged game, kept for the next ones."""
+        if self._judging is None:
+            gnugo_log = self.log_dir / f"gnugo-slot-{self.slot}.log"
+            self._judging = Judging(Judge.bundled(), DeadStoneJudge(gnugo_log) if find_gnugo() else None)
+        return self._judging
 
     def get(self, player: Entrant) -> GtpClient:
         if player.version_id in self.engines:
@@ -119,6 +130,8 @@ class EnginePool:
         for client in self.engines.values():
             client.close()
         self.engines.clear()
+        if self._judging and self._judging.dead_stones:
+            self._judging.dead_stones.close()
 
     def kill(self) -> None:
         """Ends every engine at once (from another thread): their games in progress fail."""
@@ -126,8 +139,25 @@ class EnginePool:
             client.kill()
 
 
-def play_claimed_game(claim: Claim, players: dict[int, Entrant], pool: EnginePool,
-                      settings: TournamentSettings) -> GameRecord:
+def live_recorder(db: Database, claim: Claim) -> Callable[[Referee], None]:
+    """What a referee calls after each move: the game's moves so far into the database, at most every
+    LIVE_SECONDS (the live view polls them)."""
+    last = [0.0]
+
+    def record(referee: Referee) -> None:
+        now = time.monotonic()
+        if now - last[0] < LIVE_SECONDS:
+            return
+        last[0] = now
+        record_progress(db, claim, {"moves": [[colour, point] for point, colour in referee.moves],
+                                    "black_seconds": round(referee.thinking[BLACK], 2),
+                                    "white_seconds": round(referee.thinking[WHITE], 2),
+                                    "winrates": referee.winrates})
+    return record
+
+
+def play_claimed_game(claim: Claim, players: dict[int, Entrant], pool: EnginePool, settings: TournamentSettings,
+                      on_move: Callable[[Referee], None] | None = None) -> GameRecord:
     """Plays one game to its end; engine failures lose the game for the engine that failed."""
     sides = {BLACK: players[claim.black_id], WHITE: players[claim.white_id]}
     match = MatchSettings(games=1, seconds_per_move=settings.seconds_per_move, margin=0.0,
@@ -141,7 +171,7 @@ def play_claimed_game(claim: Claim, players: dict[int, Entrant], pool: EnginePoo
             clients[colour] = pool.get(player)
         except EngineFailure as error:
             failed[colour] = str(error)
-    referee = Referee(clients, match)
+    referee = Referee(clients, match, pool.judging() if settings.judge and not failed else None, on_move)
     if failed:
         winner = opponent(next(iter(failed))) if len(failed) == 1 else None
         reason, detail = (EndReason.FAILURE if winner is not None else EndReason.VOID), "; ".join(failed.values())
@@ -156,11 +186,10 @@ def play_claimed_game(claim: Claim, players: dict[int, Entrant], pool: EnginePoo
         # The loser's engine restarts for its next game.
         if reason in (EndReason.FAILURE, EndReason.TIME, EndReason.ILLEGAL_MOVE):
             pool.discard(sides[opponent(winner)].version_id if winner is not None else claim.black_id)
-    result = "Void" if reason == EndReason.VOID else result_text(winner, referee.state.score(), reason)
-    sgf = game_sgf(referee.moves, settings.komi, sides[BLACK].label, sides[WHITE].label, result,
-                   comment=f"{reason}: {detail}" if detail else reason)
+    result, sgf = referee.record(sides[BLACK].label, sides[WHITE].label, winner, reason, detail)
     return GameRecord(colour_letter(winner) if winner is not None else None, result, reason, detail,
-                      len(referee.moves), round(referee.thinking[BLACK], 2), round(referee.thinking[WHITE], 2), sgf)
+                      len(referee.moves), round(referee.thinking[BLACK], 2), round(referee.thinking[WHITE], 2), sgf,
+                      referee.winrates, sorted(referee.dead))
 
 
 class TournamentRun:
@@ -228,7 +257,8 @@ class TournamentRun:
                 with self.lock:
                     self.claims[number] = claim
                 try:
-                    record = play_claimed_game(claim, self.players, pool, self.settings)
+                    record = play_claimed_game(claim, self.players, pool, self.settings,
+                                               live_recorder(self.db, claim))
                 except BaseException:
                     release_game(self.db, claim)
                     raise
@@ -282,6 +312,9 @@ def run_tournament(db: Database, config: ServerConfig, settings: TournamentSetti
     else:
         log(f"tournament {tournament.id}: {len(tournament.entries)} networks, {sum(counts.values())} games, "
             f"{tournament.time_control}, komi {tournament.komi:g}")
+    if tournament.judge and find_gnugo() is None:
+        log("GNU Go is not installed (apt-get install gnugo): the judge adjudicates, but dead stones are counted "
+            "as alive")
     run = TournamentRun(db, config, tournament, parallel or os.cpu_count() or 1, progress, log, command)
     previous = signal.getsignal(signal.SIGTERM)
     if threading.current_thread() is threading.main_thread():
@@ -308,6 +341,8 @@ def spawn_runner(config: ServerConfig, settings: TournamentSettings, parallel: i
     command += (["--playouts", str(settings.playouts)] if settings.playouts
                 else ["--time", f"{settings.seconds_per_move:g}"])
     env = os.environ | {"DATABASE_URL": config.database_url, "GOLOIS_CACHE": str(config.cache_dir)}
+    if not settings.judge:
+        command.append("--no-judge")
     if config.broker:
         command += ["--broker", config.broker]
     log_path = config.logs_dir / f"tournament-{dt.datetime.now():%Y%m%d-%H%M%S}.log"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from golois import parse_sgf
+from golois.engine.coords import gtp_vertex
+from golois.engine.judge import AdjudicationRule
+from golois.tournament.domain import GameStatus
 from golois.tournament.models import Game, Network, NetworkVersion, Tournament, UploadCheck
 
 
@@ -91,7 +94,12 @@ def game_dict(game: Game, sgf: bool = False) -> dict[str, Any]:
         "runner": game.runner,
         "started_at": _time(game.started_at),
         "finished_at": _time(game.finished_at),
+        "judged": game.tournament.judge,
+        "winrates": game.winrates,  # Black's win rate after each move: each engine's own, and the judge's
+        "dead": [gtp_vertex(point) for point in game.dead or []],  # taken off by the judge before the count
     }
+    if game.status == GameStatus.RUNNING:
+        data["live"] = game.live  # the moves so far, [[colour, point], ...], the clocks and win rates
     if sgf:
         data["sgf"] = game.sgf
     return data
@@ -118,6 +126,7 @@ def tournament_dict(tournament: Tournament) -> dict[str, Any]:
         "games_per_pair": tournament.games_per_pair,
         "komi": tournament.komi,
         "max_moves": tournament.max_moves,
+        "judge": AdjudicationRule().describe() if tournament.judge else None,
         "created_at": _time(tournament.created_at),
         "finished_at": _time(tournament.finished_at),
     }

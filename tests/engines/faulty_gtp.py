@@ -1,11 +1,11 @@
 """A GTP engine that misbehaves on purpose, for the match referee's tests.
 
-    python faulty_gtp.py MODE    MODE: illegal | crash | hang | garbage | slow | badbytes
+    python faulty_gtp.py MODE    MODE: illegal | crash | hang | garbage | slow | badbytes | legal
 
 It answers every command correctly except genmove, where it plays the
 occupied point D4 (illegal), exits (crash), never answers (hang), answers
 text that is no GTP (garbage), sleeps 3 s then plays a legal move (slow),
-or answers bytes that are not UTF-8 (badbytes).
+or answers bytes that are not UTF-8 (badbytes); in any other mode (legal) it plays a free point.
 """
 
 import sys

@@ -70,7 +70,8 @@ def start_worker(folder: Path, broker: str, url: str, config) -> subprocess.Pope
 
 def start_dispatcher(config, broker: str, max_moves: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "golois.cli", "tournament", "run", "--data", str(config.data_dir),
-                             "--broker", broker, "--playouts", "2", "--max-moves", str(max_moves), "--quiet"],
+                             "--broker", broker, "--playouts", "2", "--max-moves", str(max_moves), "--quiet",
+                             "--no-judge"],
                             env=_env(config), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 

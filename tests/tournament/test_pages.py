@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 
@@ -12,6 +13,7 @@ from conftest import ADMIN_PASSWORD, add_network, upload, wait_for
 from sqlalchemy import select
 
 from golois import BLACK
+from golois.engine.coords import parse_gtp_vertex
 from golois.engine.sgf_writer import game_sgf, result_text
 from golois.tournament.app import stop_services
 from golois.tournament.models import Game, Network, Tournament
@@ -153,6 +155,38 @@ def test_a_game_not_played_yet_has_no_sgf(client, database, config, networks, ra
     assert client.get(f"/games/{game_id}.sgf").status_code == 404
     page = client.get(f"/tournaments/{tournament.id}").data.decode()
     assert "live.js" in page and 'data-running="1"' in page
+
+
+def test_a_running_game_is_watched_live_and_a_finished_one_shows_its_win_rates(client, database, config, networks):
+    from golois.tournament.round_robin import GameRecord, claim_game, finish_game, record_progress
+
+    add_network(database, config, networks["good0"], "a")
+    tournament = start_tournament(database, TournamentSettings(playouts=2))
+    claim = claim_game(database, tournament.id, "test-runner")
+    moves = [[1, parse_gtp_vertex("D4")], [2, parse_gtp_vertex("Q16")]]
+    record_progress(database, claim, {"moves": moves, "black_seconds": 1.5, "white_seconds": 2.5,
+                                      "winrates": {"B": [[1, 0.6]], "W": [[2, 0.4]], "judge": [[1, 0.55], [2, 0.5]]}})
+    page = client.get(f"/games/{claim.game_id}").data.decode()
+    assert f'data-live="/api/games/{claim.game_id}"' in page and "Being played" in page
+    assert f"data-moves='{json.dumps(moves)}'" in page
+    listing = client.get(f"/tournaments/{tournament.id}").data.decode()
+    assert f'href="/games/{claim.game_id}">watch live</a>' in listing
+    live = client.get(f"/api/games/{claim.game_id}").get_json()
+    assert live["status"] == "running" and live["live"]["moves"] == moves and live["live"]["white_seconds"] == 2.5
+
+    winrates = {"B": [[1, 0.6]], "W": [[2, 0.4]], "judge": [[1, 0.55], [2, 0.97]]}
+    sgf = "(;GM[1]FF[4]SZ[19]KM[7.5]RE[B+];B[dp];W[pd])"
+    finish_game(database, claim, GameRecord("B", "B+", "adjudicated", "the judge gave Black ...", 2, 1.0, 1.0, sgf,
+                                            winrates, [parse_gtp_vertex("Q16")]))
+    page = client.get(f"/games/{claim.game_id}").data.decode()
+    assert "data-live" not in page and 'id="winrate-chart"' in page and page.count("<polyline") == 3
+    assert "the judge" in page and "Black&#39;s engine" in page and "White&#39;s engine" in page
+    assert f"data-dead='[{parse_gtp_vertex('Q16')}]'" in page
+    data = client.get(f"/api/games/{claim.game_id}").get_json()
+    assert data["winrates"] == winrates and data["dead"] == ["Q16"] and "live" not in data and data["judged"]
+    with database.session() as session:
+        assert session.get(Game, claim.game_id).live is None  # cleared when the game is recorded
+    assert client.get(f"/api/tournaments/{tournament.id}").get_json()["judge"].startswith("adjudicated when")
 
 
 def _wait_for_verdict(database, response) -> str:

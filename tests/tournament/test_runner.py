@@ -44,7 +44,7 @@ def entrants(database, config, networks) -> list[int]:
 
 
 def test_a_round_robin_is_played_to_the_end(database, config, entrants):
-    settings = TournamentSettings(playouts=2, max_moves=60)
+    settings = TournamentSettings(playouts=2, max_moves=60, judge=False)
     tournament = run_tournament(database, config, settings, parallel=2, progress=False, log=lambda m: None)
     assert tournament.status == "finished" and tournament.finished_at
     games = games_of(database, tournament.id)
@@ -53,13 +53,13 @@ def test_a_round_robin_is_played_to_the_end(database, config, entrants):
         check_recorded(game)
         assert game.reason in ("score", "move limit", "resignation")
     # Engines are started once per network and slot, not once per game.
-    logs = list((config.logs_dir / "engines").glob("*.log"))
+    logs = list((config.logs_dir / "engines").glob("version-*.log"))
     assert 3 <= len(logs) <= 6
 
 
 def runner_command(config, *extra: str) -> list[str]:
     return [sys.executable, "-m", "golois.cli", "tournament", "run", "--data", str(config.data_dir), "--playouts",
-            "2", "--max-moves", "150", "--quiet", *extra]
+            "2", "--max-moves", "150", "--quiet", "--no-judge", *extra]
 
 
 def runner_env(config) -> dict[str, str]:
@@ -130,7 +130,7 @@ def test_engines_that_fail_lose_their_games_with_the_reason(database, config, ne
             return f"{sys.executable} {FAULTY} {faulty[player.version_id]}"
         return engine_command(player.path, settings)
 
-    settings = TournamentSettings(seconds_per_move=0.1, max_moves=30, games_per_pair=1)
+    settings = TournamentSettings(seconds_per_move=0.1, max_moves=30, games_per_pair=1, judge=False)
     start = time.monotonic()
     tournament = run_tournament(database, config, settings, parallel=2, progress=False, log=lambda m: None,
                                 command=command)
@@ -150,11 +150,31 @@ def test_engines_that_fail_lose_their_games_with_the_reason(database, config, ne
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_network_that_returns_nan_loses_and_the_tournament_goes_on(database, config, networks, entrants):
     nan = add_network(database, config, networks["nan"], "nan-team")
-    tournament = run_tournament(database, config, TournamentSettings(playouts=2, max_moves=40, games_per_pair=1),
-                                parallel=2, progress=False, log=lambda m: None)
+    settings = TournamentSettings(playouts=2, max_moves=40, games_per_pair=1, judge=False)
+    tournament = run_tournament(database, config, settings, parallel=2, progress=False, log=lambda m: None)
     games = games_of(database, tournament.id)
     assert tournament.status == "finished" and all(g.status == "finished" for g in games)
     nan_games = [g for g in games if nan in (g.black_id, g.white_id)]
     assert len(nan_games) == 3
     assert all(g.loser_id() == nan and g.reason == "failure" and "NaN" in g.detail for g in nan_games), \
         [(g.reason, g.detail) for g in nan_games]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_judged_round_robin_records_win_rates_and_dead_stones(database, config, entrants):
+    from golois.engine.judge import find_gnugo
+
+    settings = TournamentSettings(playouts=2, max_moves=40, games_per_pair=1)  # the judge is on by default
+    tournament = run_tournament(database, config, settings, parallel=1, progress=False, log=lambda m: None)
+    games = games_of(database, tournament.id)
+    assert tournament.judge and len(games) == 3  # the two entrants and the bundled network
+    with database.session() as session:  # what the live view showed is cleared once a game is recorded
+        assert session.scalars(select(Game.live).where(Game.tournament_id == tournament.id)).all() == [None] * 3
+    for game in games:
+        check_recorded(game)
+        judged = [move for move, rate in game.winrates["judge"]]
+        assert judged == list(range(1, len(judged) + 1)) and len(judged) >= game.moves - 1  # none after two passes
+        assert len(game.winrates["B"]) + len(game.winrates["W"]) >= game.moves - len(game.opening) - 1  # both said
+        assert "C[Black's win rate: " in game.sgf and "Judge: adjudicated when" in game.sgf
+        if game.reason in ("score", "move limit") and find_gnugo():
+            assert "removed by GNU Go" in game.detail and game.dead is not None

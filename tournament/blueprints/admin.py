@@ -24,6 +24,7 @@ from dataclasses import asdict
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
+from golois.engine.judge import AdjudicationRule
 from golois.tournament.config import get_config
 from golois.tournament.copies import decide, decided_flags, open_flags
 from golois.tournament.db import get_database, get_or_404, get_session
@@ -92,6 +93,7 @@ def dashboard():
         open_flags=open_flags(db_session),
         decided_flags=decided_flags(db_session),
         decisions=list(CopyDecision),
+        judge_rule=AdjudicationRule().describe(),
     )
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import func, or_, select
 
 from golois.engine.game_end import EndReason
+from golois.engine.judge import AdjudicationRule
 from golois.tournament.db import get_or_404, get_session
 from golois.tournament.domain import GameStatus
 from golois.tournament.history import rating_chart, rating_history, winners
@@ -23,6 +24,7 @@ from golois.tournament.uploads import (
     reference_scores,
     upload_from_request,
 )
+from golois.tournament.winrate_chart import winrate_chart
 
 bp = Blueprint("pages", __name__)
 GAMES_SHOWN = 200  # a team's most recent games on its page (every game is in the tournaments' archives)
@@ -158,7 +160,9 @@ def workers():
 @bp.get("/games/<id:game_id>")
 def game(game_id: int):
     row = get_or_404(Game, game_id)
-    return render_template("game.html", game=row, moves=game_moves(row))
+    moves = game_moves(row) if row.status == GameStatus.FINISHED else (row.live or {}).get("moves", [])
+    return render_template("game.html", game=row, moves=moves, judge_rule=AdjudicationRule().describe(),
+                           chart=winrate_chart(row.winrates, row.moves))
 
 
 @bp.get("/games/<id:game_id>.sgf")

@@ -104,3 +104,14 @@ function drawStones(layer, stones, lastMove) {
       stroke: stones[lastMove] === BLACK ? "#fff" : "#000", class: "last-move" }));
   }
 }
+
+// Crosses on the stones the judge takes as dead (they are taken off before the count).
+function markDead(layer, points) {
+  for (const p of points) {
+    const [x, y] = pointXY(p);
+    for (const [dx, dy] of [[5, 5], [5, -5]]) {
+      layer.appendChild(svg("line", { x1: x - dx, y1: y - dy, x2: x + dx, y2: y + dy, stroke: "#d11",
+        "stroke-width": 2, class: "dead-mark", "data-point": p }));
+    }
+  }
+}
